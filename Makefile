@@ -1,0 +1,55 @@
+# `make run` starts the local stack; `make test` runs every test. Both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)/layers/core
+
+# Python 3.12 (the Lambda runtime), else 3.13: on PATH, or installed by pyenv.
+PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
+                         python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13); do \
+                     $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; \
+                   done)
+
+SYSTEM_TOOLS := ffmpeg ffprobe espeak-ng
+
+.PHONY: help run test sysdeps venv web clean
+
+help:
+	@echo "make run    start the local stack (demo page, API, generation, embedded storage)"
+	@echo "make test   run the whole test suite"
+
+run: sysdeps venv web
+	$(PY) -m audiostream.local
+
+test: sysdeps venv web
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+sysdeps:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing ffmpeg and espeak-ng (missing:$$missing)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq ffmpeg espeak-ng >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (on PATH or under pyenv)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+web: web/dist/.built
+
+web/dist/.built: web/index.html package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/dist
+	cp web/index.html web/dist/
+	cp node_modules/hls.js/dist/hls.min.js web/dist/
+	touch $@
+
+clean:
+	rm -rf $(VENV) web/dist node_modules .pytest_cache test-output

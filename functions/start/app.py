@@ -1,0 +1,41 @@
+"""POST /audiostream/start/: check the request, record the session, hand it to generate, answer 202."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+
+from audiostream.config import get_settings
+from audiostream.http_errors import error_response, install_json_errors
+from audiostream.invoker import get_invoker
+from audiostream.sessions import SessionStore
+from audiostream.start_request import InvalidRequest, parse_start_request
+from audiostream.starting import StartFailed, start_answer, start_session
+from audiostream.storage import MediaStore
+
+app = FastAPI(title="audiostream start", openapi_url=None, docs_url=None, redoc_url=None)
+install_json_errors(app)
+
+
+# Lambda serves one request per instance at a time, so the blocking AWS calls below hold up nobody.
+@app.post("/audiostream/start/")
+@app.post("/audiostream/start")
+async def start(request: Request) -> JSONResponse:
+    settings = get_settings()
+    try:
+        start_request = parse_start_request(await request.body(), settings)
+    except InvalidRequest as invalid:
+        return error_response(invalid.status, invalid.message, invalid.field)
+    try:
+        session = start_session(
+            start_request,
+            settings,
+            SessionStore.from_settings(settings),
+            MediaStore.from_settings(settings),
+            get_invoker(settings),
+        )
+    except StartFailed:
+        return error_response(503, "generation could not be started; please try again", headers={"Retry-After": "1"})
+    return JSONResponse(start_answer(session), status_code=202)
+
+
+handler = Mangum(app, lifespan="off")

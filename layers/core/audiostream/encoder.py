@@ -1,0 +1,107 @@
+"""One ffmpeg process per session: a continuous PCM stream in, AAC in fMP4 HLS segments out.
+
+All chunks go through the same encoder, so the AAC stream has no gaps or priming clicks at chunk
+joins. ffmpeg writes its segments and its own playlist into a working directory; a segment is
+complete once ffmpeg's playlist names it (the muxer rewrites that playlist by rename, atomically).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .hls import Segment, parse_segments
+from .storage import INIT_NAME
+
+_LOCAL_PLAYLIST = "ffmpeg.m3u8"
+
+
+class EncoderError(Exception):
+    pass
+
+
+class HlsEncoder:
+    def __init__(
+        self,
+        workdir: Path,
+        input_rate: int,
+        *,
+        ffmpeg: str = "ffmpeg",
+        segment_seconds: float = 2.0,
+        bitrate: str = "64k",
+        output_rate: int = 44100,
+    ):
+        self.workdir = Path(workdir)
+        self.command = [
+            ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error",
+            "-f", "s16le", "-ar", str(input_rate), "-ac", "1", "-i", "pipe:0",
+            "-c:a", "aac", "-b:a", bitrate, "-ar", str(output_rate),
+            "-f", "hls",
+            "-hls_time", f"{segment_seconds:g}",
+            "-hls_segment_type", "fmp4",
+            "-hls_fmp4_init_filename", INIT_NAME,
+            "-hls_segment_filename", str(self.workdir / "audio_%03d.m4s"),
+            "-hls_playlist_type", "event",
+            "-hls_list_size", "0",
+            str(self.workdir / _LOCAL_PLAYLIST),
+        ]
+        self._process: subprocess.Popen | None = None
+        self._stderr_path = self.workdir / "ffmpeg.log"
+
+    def start(self) -> None:
+        try:
+            with open(self._stderr_path, "wb") as stderr:
+                self._process = subprocess.Popen(
+                    self.command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr
+                )
+        except OSError as error:
+            raise EncoderError(f"ffmpeg could not be started: {error}") from error
+
+    def write(self, pcm: bytes) -> None:
+        try:
+            self._process.stdin.write(pcm)
+            self._process.stdin.flush()
+        except (BrokenPipeError, ValueError) as error:
+            self._process.wait()
+            raise EncoderError(f"ffmpeg stopped mid-stream: {self._failure()}") from error
+
+    def close(self, timeout: float = 60.0) -> None:
+        """End the input and wait until ffmpeg has written its last segment."""
+        try:
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            code = self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            self.kill()
+            raise EncoderError(f"ffmpeg did not finish within {timeout:g} s") from error
+        if code != 0:
+            raise EncoderError(f"ffmpeg failed: {self._failure()}")
+
+    def kill(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    @property
+    def init_path(self) -> Path:
+        return self.workdir / INIT_NAME
+
+    def finished_segments(self) -> list[Segment]:
+        try:
+            return parse_segments((self.workdir / _LOCAL_PLAYLIST).read_text())
+        except FileNotFoundError:
+            return []
+
+    def segment_path(self, segment: Segment) -> Path:
+        return self.workdir / segment.name
+
+    def _failure(self) -> str:
+        code = self._process.returncode
+        try:
+            log = self._stderr_path.read_text(errors="replace").strip()
+        except OSError:
+            log = ""
+        reason = log.splitlines()[-1] if log else "no message"
+        return f"exit code {code}: {reason}"

@@ -1,0 +1,37 @@
+"""TTS engines by name. Which ones a deployment offers is configuration (``TTS_ENGINES``)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..config import Settings
+from .base import TtsEngine, TtsError
+from .espeak import EspeakEngine
+from .gtts import GttsEngine
+
+EngineFactory = Callable[[Settings], TtsEngine]
+
+_FACTORIES: dict[str, EngineFactory] = {
+    "espeak": lambda s: EspeakEngine(s.espeak_path, s.tts_timeout_seconds),
+    "gtts": lambda s: GttsEngine(s.ffmpeg_path, s.tts_timeout_seconds, s.gtts_url),
+}
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    """Add an engine (a deployment's own, or a test's fault-injecting wrapper)."""
+    _FACTORIES[name] = factory
+
+
+def known_engines() -> frozenset[str]:
+    return frozenset(_FACTORIES)
+
+
+def get_engine(name: str, settings: Settings) -> TtsEngine:
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise TtsError(f"unknown TTS engine {name!r}") from None
+    return factory(settings)
+
+
+__all__ = ["TtsEngine", "TtsError", "get_engine", "known_engines", "register_engine"]

@@ -1,0 +1,22 @@
+"""What every TTS engine offers: text in, 16-bit mono PCM at the engine's sample rate out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TtsError(Exception):
+    """Synthesis failed; the message is meant for the user (it ends up in the session's ``error``)."""
+
+
+class TtsEngine(Protocol):
+    name: str
+    sample_rate: int
+
+    def languages(self) -> frozenset[str]:
+        """Language codes this engine accepts (lower case)."""
+        ...
+
+    def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
+        """Signed 16-bit little-endian mono PCM of ``text`` spoken in ``lang``."""
+        ...

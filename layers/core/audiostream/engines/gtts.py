@@ -1,0 +1,63 @@
+"""Google Translate's TTS through the gTTS client: MP3 from the network, decoded to PCM by ffmpeg."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+from gtts import gTTS
+from gtts.lang import tts_langs
+from gtts.tts import gTTSError
+
+from .base import TtsError
+
+
+class _GttsAt(gTTS):
+    """gTTS sending its requests to another batchexecute endpoint (a mirror, a proxy, a test server)."""
+
+    def __init__(self, *args, endpoint: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.endpoint = endpoint
+
+    def _prepare_requests(self):
+        prepared = super()._prepare_requests()
+        for request in prepared:
+            request.prepare_url(self.endpoint, None)
+        return prepared
+
+
+class GttsEngine:
+    name = "gtts"
+    sample_rate = 24000
+
+    def __init__(self, ffmpeg: str = "ffmpeg", timeout: float = 30.0, endpoint: str = ""):
+        self.ffmpeg = ffmpeg
+        self.timeout = timeout
+        self.endpoint = endpoint
+
+    def languages(self) -> frozenset[str]:
+        return frozenset(code.lower() for code in tts_langs())
+
+    def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
+        # gTTS's ``tld`` picks the accent (com, co.uk, com.au, ...); we expose it as the voice.
+        options = dict(text=text, lang=lang, tld=voice or "com", timeout=self.timeout, lang_check=False)
+        client = _GttsAt(endpoint=self.endpoint, **options) if self.endpoint else gTTS(**options)
+        mp3 = io.BytesIO()
+        try:
+            client.write_to_fp(mp3)
+        except gTTSError as error:
+            raise TtsError(f"gTTS failed: {error}") from error
+        return self._decode(mp3.getvalue())
+
+    def _decode(self, mp3: bytes) -> bytes:
+        command = [
+            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "mp3", "-i", "pipe:0",
+            "-f", "s16le", "-ac", "1", "-ar", str(self.sample_rate), "pipe:1",
+        ]
+        try:
+            result = subprocess.run(command, input=mp3, capture_output=True, timeout=self.timeout)
+        except (OSError, subprocess.SubprocessError) as error:
+            raise TtsError(f"could not decode gTTS audio: {error}") from error
+        if result.returncode != 0 or not result.stdout:
+            raise TtsError(f"could not decode gTTS audio: {result.stderr.decode(errors='replace').strip()}")
+        return result.stdout

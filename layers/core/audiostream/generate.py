@@ -1,0 +1,29 @@
+"""What the generate function does with one (possibly repeated) async event."""
+
+from __future__ import annotations
+
+import logging
+
+from .config import get_settings
+from .pipeline import run_session
+from .sessions import SessionStore, is_session_id
+from .storage import MediaStore
+
+logger = logging.getLogger(__name__)
+
+
+def generate(event: dict) -> dict:
+    """Claim the session and run it. A duplicate delivery finds it claimed and touches nothing."""
+    session_id = event.get("session_id") if isinstance(event, dict) else None
+    if not isinstance(session_id, str) or not is_session_id(session_id):
+        # Retrying a malformed event cannot help, so it is dropped with a log line, not raised.
+        logger.error("generate event without a valid session_id: %r", event)
+        return {"outcome": "rejected", "reason": "no valid session_id in the event"}
+    settings = get_settings()
+    sessions = SessionStore.from_settings(settings)
+    session = sessions.claim(session_id)
+    if session is None:
+        logger.info("session %s is not PENDING (duplicate delivery or unknown id); nothing to do", session_id)
+        return {"session_id": session_id, "outcome": "skipped"}
+    state = run_session(session, settings, sessions, MediaStore.from_settings(settings))
+    return {"session_id": session_id, "outcome": state.value}

@@ -1,0 +1,46 @@
+"""The HLS media playlist we publish: fMP4 segments, EVENT type, closed with ENDLIST when the session ends."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import m3u8
+
+from .storage import INIT_NAME
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    duration: float
+
+
+def target_duration(segment_seconds: float) -> int:
+    # Audio segments are cut on AAC frame boundaries, so they overrun the target by at most one
+    # frame (~23 ms), which rounds away; the value must never change while the playlist grows.
+    return max(1, math.ceil(segment_seconds))
+
+
+def render_playlist(segments: list[Segment], target: int, ended: bool) -> str:
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:7",
+        f"#EXT-X-TARGETDURATION:{target}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:EVENT",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    if segments:
+        lines.append(f'#EXT-X-MAP:URI="{INIT_NAME}"')
+    for segment in segments:
+        lines.append(f"#EXTINF:{segment.duration:.6f},")
+        lines.append(segment.name)
+    if ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def parse_segments(playlist_text: str) -> list[Segment]:
+    """The segments of a media playlist (as ffmpeg's hls muxer writes it), in order."""
+    return [Segment(segment.uri, segment.duration) for segment in m3u8.loads(playlist_text).segments]

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto for S3 and DynamoDB, the functions behind an API-Gateway-like router."""

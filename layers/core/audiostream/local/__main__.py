@@ -1,0 +1,96 @@
+"""``python -m audiostream.local``: the whole service on one machine (what ``make run`` starts).
+
+Storage is moto's server on loopback unless ``AWS_ENDPOINT_URL`` points at one already running
+(MinIO, LocalStack); generation runs in background workers instead of async Lambda invocations.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .. import aws
+from ..config import get_settings
+from ..invoker import install_local_handler
+from .resources import ensure_resources
+from .server import LocalOrigin
+
+REPO = Path(__file__).resolve().parents[4]
+
+LOCAL_DEFAULTS = {
+    "GENERATE_INVOKER": "local",
+    "TTS_ENGINE": "espeak",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+# moto accepts any credentials; real endpoints (MinIO, LocalStack) get the user's own.
+MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def load_handler(function: str, functions_dir: Path):
+    path = functions_dir / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"audiostream_function_{function}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+def start_moto(host: str):
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=host, port=int(os.environ.get("MOTO_PORT", "0")), verbose=False)
+    server.start()
+    moto_host, moto_port = server.get_host_and_port()
+    for name, value in MOTO_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{moto_host}:{moto_port}"
+    return server
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("werkzeug", "botocore.credentials", "botocore.configprovider"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name, value in LOCAL_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+
+    storage = os.environ.get("AWS_ENDPOINT_URL")
+    if not storage:
+        start_moto(host)
+        storage = f"moto server at {os.environ['AWS_ENDPOINT_URL']}"
+    aws.reset_clients()
+    get_settings.cache_clear()
+    settings = get_settings()
+    ensure_resources(settings)
+
+    functions_dir = Path(os.environ.get("FUNCTIONS_DIR", REPO / "functions"))
+    install_local_handler(load_handler("generate", functions_dir))
+    handlers = {name: load_handler(name, functions_dir) for name in ("start", "status")}
+    web_root = Path(os.environ.get("WEB_DIR", REPO / "web" / "dist"))
+
+    origin = LocalOrigin((host, port), settings, handlers, web_root)
+    url = f"http://{host}:{origin.server_address[1]}/"
+    print(f"audiostream local stack ready at {url}", flush=True)
+    print(
+        f"  storage: {storage} (table {settings.sessions_table}, bucket {settings.media_bucket})\n"
+        f"  engine: {settings.tts_engine} (offered: {', '.join(settings.tts_engines)}); "
+        f"{settings.local_generate_concurrency} sessions generate at once\n"
+        f"  open {url} in a browser, or: curl -s -X POST {url}audiostream/start/ -d '{{\"prompt\": \"Hello\"}}'",
+        flush=True,
+    )
+    try:
+        origin.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        origin.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

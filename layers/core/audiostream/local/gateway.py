@@ -1,0 +1,115 @@
+"""What API Gateway's HTTP API does in front of the functions: match a route, build the payload
+format 2.0 event, call the Lambda handler, and turn its answer back into an HTTP response."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import unquote
+
+from ..invoker import LocalLambdaContext
+
+Handler = Callable[[dict, Any], dict]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as in template.yaml, e.g. /audiostream/task-status/{task_id}/
+    function: str
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        found = re.fullmatch(pattern, path)
+        return {key: unquote(value) for key, value in found.groupdict().items()} if found else None
+
+
+# The same routes template.yaml gives the HTTP API.
+ROUTES = (
+    Route("POST", "/audiostream/start/", "start"),
+    Route("POST", "/audiostream/start", "start"),
+    Route("GET", "/audiostream/task-status/{task_id}/", "status"),
+    Route("GET", "/audiostream/task-status/{task_id}", "status"),
+)
+
+
+@dataclass
+class GatewayResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in ROUTES:
+        parameters = route.match(method, path)
+        if parameters is not None:
+            return route, parameters
+    return None
+
+
+def build_event(
+    route: Route, parameters: dict, method: str, path: str, query: str, headers: dict[str, str], body: bytes, source_ip: str
+) -> dict:
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    now = time.time()
+    event = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {name.lower(): value for name, value in headers.items()},
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if parameters:
+        event["pathParameters"] = parameters
+    if body:
+        event["body"] = text
+    return event
+
+
+def call_handler(handler: Handler, event: dict) -> GatewayResponse:
+    # Mangum drives the ASGI app on the thread's event loop; request threads have none of their own.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        answer = handler(event, LocalLambdaContext(function_name="audiostream-http"))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    body = answer.get("body") or ""
+    data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+    headers = {name: str(value) for name, value in (answer.get("headers") or {}).items()}
+    return GatewayResponse(int(answer.get("statusCode", 200)), headers, data)

@@ -1,0 +1,64 @@
+"""Create the table and bucket the template declares, where they do not exist yet (moto, MinIO, LocalStack)."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from .. import aws
+from ..config import Settings
+
+
+def ensure_table(settings: Settings) -> None:
+    ddb = aws.dynamodb()
+    try:
+        ddb.describe_table(TableName=settings.sessions_table)
+        return
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    ddb.create_table(
+        TableName=settings.sessions_table,
+        AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.get_waiter("table_exists").wait(TableName=settings.sessions_table)
+    ddb.update_time_to_live(
+        TableName=settings.sessions_table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+
+
+def ensure_bucket(settings: Settings) -> None:
+    s3 = aws.s3()
+    try:
+        s3.head_bucket(Bucket=settings.media_bucket)
+        return
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    region = s3.meta.region_name
+    if region and region != "us-east-1":
+        s3.create_bucket(
+            Bucket=settings.media_bucket, CreateBucketConfiguration={"LocationConstraint": region}
+        )
+    else:
+        s3.create_bucket(Bucket=settings.media_bucket)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=settings.media_bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-session-media",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": f"{settings.media_prefix}/"},
+                    "Expiration": {"Days": settings.session_ttl_days},
+                }
+            ]
+        },
+    )
+
+
+def ensure_resources(settings: Settings) -> None:
+    ensure_table(settings)
+    ensure_bucket(settings)

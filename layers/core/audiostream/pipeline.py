@@ -1,0 +1,154 @@
+"""A claimed session's whole run: chunks -> TTS -> one encoder -> segments in S3 -> SUCCESS | FAILURE.
+
+Whatever goes wrong, the session ends in a clear state: the playlist is closed with
+``#EXT-X-ENDLIST`` and names only uploaded segments (the audio made before the fault stays
+playable), the item says FAILURE with a readable ``error``, and nothing is raised that would make
+Lambda retry a session that has already ended.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .chunking import split_into_chunks
+from .config import Settings
+from .encoder import EncoderError, HlsEncoder
+from .engines import TtsEngine, TtsError, get_engine
+from .hls import render_playlist, target_duration
+from .publisher import SegmentPublisher
+from .sessions import Session, SessionStore, State, TransitionRefused
+from .storage import MediaStore
+
+logger = logging.getLogger(__name__)
+
+
+class ChunkFailed(Exception):
+    pass
+
+
+def describe_error(error: BaseException) -> str:
+    """A sentence for the session's ``error`` field: what failed, without a stack trace."""
+    if isinstance(error, (TtsError, EncoderError, ChunkFailed)):
+        return str(error)
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"storage request {error.operation_name} failed: {details.get('Code')}: {details.get('Message')}"
+    if isinstance(error, BotoCoreError):
+        return f"storage unreachable: {error}"
+    if isinstance(error, TransitionRefused):
+        return "the session was ended by someone else while it was generating"
+    return f"internal error: {type(error).__name__}: {error}"
+
+
+def run_session(session: Session, settings: Settings, sessions: SessionStore, media: MediaStore) -> State:
+    """Generate the audio of a session already claimed (in PROGRESS); answer the state it ended in."""
+    with tempfile.TemporaryDirectory(prefix=f"audiostream-{session.session_id[:8]}-") as workdir:
+        encoder = None
+        publisher = None
+        try:
+            engine = get_engine(session.engine, settings)
+            encoder = HlsEncoder(
+                Path(workdir),
+                engine.sample_rate,
+                ffmpeg=settings.ffmpeg_path,
+                segment_seconds=settings.segment_seconds,
+                bitrate=settings.aac_bitrate,
+                output_rate=settings.audio_sample_rate,
+            )
+            publisher = SegmentPublisher(
+                session.session_id,
+                encoder,
+                media,
+                target_duration(settings.segment_seconds),
+                on_published=lambda count, seconds: sessions.record_progress(
+                    session.session_id, segments=count, duration=round(seconds, 3)
+                ),
+            )
+            encoder.start()
+            publisher.start()
+            _speak_all(session, settings, engine, encoder, publisher, sessions)
+            encoder.close()
+            publisher.stop()
+            publisher.close_playlist()
+            sessions.transition(
+                session.session_id,
+                State.SUCCESS,
+                progress=100,
+                segments=len(publisher.published),
+                duration=round(publisher.duration, 3),
+            )
+            return State.SUCCESS
+        except Exception as error:  # every fault ends the session here, cleanly
+            logger.exception("session %s failed", session.session_id)
+            return _fail(session, describe_error(error), settings, sessions, media, encoder, publisher)
+
+
+def _speak_all(
+    session: Session,
+    settings: Settings,
+    engine: TtsEngine,
+    encoder: HlsEncoder,
+    publisher: SegmentPublisher,
+    sessions: SessionStore,
+) -> None:
+    chunks = split_into_chunks(session.text, settings.first_chunk_max_chars, settings.chunk_max_chars)
+    total_chars = sum(len(chunk) for chunk in chunks) or 1
+    spoken_chars = 0
+    for index, chunk in enumerate(chunks):
+        try:
+            pcm = engine.synthesize(chunk, session.lang, session.voice)
+        except TtsError as error:
+            raise ChunkFailed(f"speech synthesis failed on chunk {index + 1} of {len(chunks)}: {error}") from error
+        encoder.write(pcm)
+        publisher.raise_if_failed()
+        spoken_chars += len(chunk)
+        # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
+        sessions.record_progress(
+            session.session_id,
+            chunk_count=index + 1,
+            chunks_total=len(chunks),
+            progress=int(99 * spoken_chars / total_chars),
+        )
+
+
+def _fail(
+    session: Session,
+    reason: str,
+    settings: Settings,
+    sessions: SessionStore,
+    media: MediaStore,
+    encoder: HlsEncoder | None,
+    publisher: SegmentPublisher | None,
+) -> State:
+    if encoder is not None:
+        try:
+            encoder.close(timeout=10)  # flushes the audio already fed, so it stays playable
+        except Exception:
+            encoder.kill()
+    if publisher is not None:
+        try:
+            publisher.stop()
+        except Exception:
+            logger.exception("session %s: could not publish the last segments", session.session_id)
+    published = publisher.published if publisher else []
+    try:
+        media.put_playlist(
+            session.session_id, render_playlist(published, target_duration(settings.segment_seconds), ended=True)
+        )
+    except Exception:
+        logger.exception("session %s: could not close the playlist", session.session_id)
+    try:
+        sessions.transition(
+            session.session_id,
+            State.FAILURE,
+            error=reason,
+            segments=len(published),
+            duration=round(sum(segment.duration for segment in published), 3),
+        )
+    except Exception:
+        logger.exception("session %s: could not record FAILURE (%s)", session.session_id, reason)
+    return State.FAILURE

@@ -1,0 +1,86 @@
+"""The body of ``POST /audiostream/start/``, checked field by field, each refusal naming its field."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from .config import Settings
+from .engines import TtsError, get_engine, known_engines
+
+_VOICE = re.compile(r"[A-Za-z0-9._+-]{1,64}")
+
+
+class InvalidRequest(Exception):
+    def __init__(self, field: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+    def as_json(self) -> dict:
+        return {"error": self.message, "field": self.field}
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    text: str
+    """What will be spoken: ``text`` when given, else the prompt."""
+    prompt: str | None
+    lang: str
+    engine: str
+    voice: str | None
+
+
+def _optional_string(data: dict, field: str) -> str | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest(field, f"{field} must be a string")
+    return value
+
+
+def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
+    if len(body) > settings.max_body_bytes:
+        raise InvalidRequest(
+            "body", f"the request body is {len(body)} bytes; the limit is {settings.max_body_bytes}", 413
+        )
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("body", "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("body", "the request body must be a JSON object")
+
+    prompt = _optional_string(data, "prompt")
+    text = _optional_string(data, "text")
+    if text is not None and not text.strip():
+        raise InvalidRequest("text", "text must not be blank")
+    if not text and not (prompt and prompt.strip()):
+        raise InvalidRequest("prompt", "prompt (or text) is required and must not be blank")
+    for field, value in (("text", text), ("prompt", prompt)):
+        if value and len(value) > settings.max_text_chars:
+            raise InvalidRequest(
+                field, f"{field} is {len(value)} characters long; the limit is {settings.max_text_chars}"
+            )
+
+    engine_name = _optional_string(data, "engine") or settings.tts_engine
+    if engine_name not in settings.tts_engines or engine_name not in known_engines():
+        offered = ", ".join(name for name in settings.tts_engines if name in known_engines())
+        raise InvalidRequest("engine", f"unknown engine {engine_name!r}; this service offers: {offered}")
+
+    lang = (_optional_string(data, "lang") or settings.default_lang).strip().lower()
+    try:
+        languages = get_engine(engine_name, settings).languages()
+    except TtsError as error:
+        raise InvalidRequest("engine", f"engine {engine_name!r} is not available here: {error}", 422) from None
+    if lang not in languages:
+        raise InvalidRequest("lang", f"language {lang!r} is not supported by engine {engine_name!r}")
+
+    voice = _optional_string(data, "voice")
+    if voice is not None and not _VOICE.fullmatch(voice):
+        raise InvalidRequest("voice", "voice must be 1-64 letters, digits or . _ + -")
+
+    return StartRequest(text=text or prompt, prompt=prompt, lang=lang, engine=engine_name, voice=voice or None)

@@ -1,0 +1,56 @@
+"""Starting a session: the PENDING item, an empty playlist that loads at once, then generate is invoked."""
+
+from __future__ import annotations
+
+import logging
+
+from .config import Settings
+from .hls import render_playlist, target_duration
+from .invoker import Invoker
+from .sessions import Session, SessionStore, State, new_session_id
+from .start_request import StartRequest
+from .storage import MediaStore
+
+logger = logging.getLogger(__name__)
+
+
+class StartFailed(Exception):
+    """The session could not be handed to generate; it was ended as FAILURE (never left PENDING)."""
+
+
+def generate_event(session_id: str) -> dict:
+    return {"session_id": session_id}
+
+
+def start_session(
+    request: StartRequest, settings: Settings, sessions: SessionStore, media: MediaStore, invoker: Invoker
+) -> Session:
+    session_id = new_session_id()
+    session = sessions.create(
+        Session(
+            session_id=session_id,
+            text=request.text,
+            prompt=request.prompt,
+            lang=request.lang,
+            engine=request.engine,
+            voice=request.voice,
+            playlist=media.playlist_url(session_id),
+        )
+    )
+    try:
+        media.put_playlist(session_id, render_playlist([], target_duration(settings.segment_seconds), ended=False))
+        invoker.invoke(generate_event(session_id))
+    except Exception as error:
+        logger.exception("session %s could not be started", session_id)
+        sessions.transition(session_id, State.FAILURE, error=f"generation could not be started: {error}")
+        raise StartFailed(str(error)) from error
+    return session
+
+
+def start_answer(session: Session) -> dict:
+    return {
+        "session_id": session.session_id,
+        "task_id": session.session_id,
+        "playlist": session.playlist,
+        "status_url": f"/audiostream/task-status/{session.session_id}/",
+    }

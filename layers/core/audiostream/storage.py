@@ -1,0 +1,51 @@
+"""Session media in S3 under ``<media_prefix>/<session_id>/``, with the headers the CDN and players need."""
+
+from __future__ import annotations
+
+from . import aws
+from .config import Settings
+
+PLAYLIST_NAME = "audio.m3u8"
+INIT_NAME = "init.mp4"
+
+PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+MEDIA_CONTENT_TYPE = "audio/mp4"
+# The playlist grows while the session runs; init and segments never change once written.
+PLAYLIST_CACHE_CONTROL = "max-age=1"
+IMMUTABLE_CACHE_CONTROL = "max-age=31536000, immutable"
+
+
+def segment_name(index: int) -> str:
+    return f"audio_{index:03d}.m4s"
+
+
+class MediaStore:
+    def __init__(self, bucket: str, prefix: str):
+        self.bucket = bucket
+        self.prefix = prefix
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "MediaStore":
+        return cls(settings.media_bucket, settings.media_prefix)
+
+    def key(self, session_id: str, name: str) -> str:
+        return f"{self.prefix}/{session_id}/{name}"
+
+    def playlist_url(self, session_id: str) -> str:
+        """The URL path of the playlist, relative to the origin that serves page, API and media."""
+        return "/" + self.key(session_id, PLAYLIST_NAME)
+
+    def put_playlist(self, session_id: str, text: str) -> None:
+        self._put(session_id, PLAYLIST_NAME, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)
+
+    def put_media(self, session_id: str, name: str, body: bytes) -> None:
+        self._put(session_id, name, body, MEDIA_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)
+
+    def _put(self, session_id: str, name: str, body: bytes, content_type: str, cache_control: str) -> None:
+        aws.s3().put_object(
+            Bucket=self.bucket,
+            Key=self.key(session_id, name),
+            Body=body,
+            ContentType=content_type,
+            CacheControl=cache_control,
+        )
