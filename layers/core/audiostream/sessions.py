@@ -142,6 +142,8 @@ class SessionStore:
     def transition(self, session_id: str, target: State, **fields: Any) -> Session:
         """Move the session to ``target`` if its current state allows it; else raise TransitionRefused."""
         sources = [state for state, targets in ALLOWED_TRANSITIONS.items() if target in targets]
+        if not sources:
+            raise TransitionRefused(f"session {session_id}: no state leads to {target.value}")
         values = {f":from{i}": _to_attribute(state) for i, state in enumerate(sources)}
         condition = "#state IN (" + ", ".join(values) + ")"
         return self._update(session_id, {"state": target, **fields}, condition, values)
@@ -164,7 +166,7 @@ class SessionStore:
         )
 
     def _update(self, session_id: str, fields: dict, condition: str, values: dict) -> Session:
-        fields = {**fields, "updated_at": time.time()}
+        fields = {**{key: value for key, value in fields.items() if value is not None}, "updated_at": time.time()}
         names = {"#state": "state"}
         assignments = []
         for i, (key, value) in enumerate(fields.items()):

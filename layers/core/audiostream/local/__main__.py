@@ -6,7 +6,6 @@ Storage is moto's server on loopback unless ``AWS_ENDPOINT_URL`` points at one a
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 from .. import aws
 from ..config import get_settings
 from ..invoker import install_local_handler
+from .functions import load_handler
 from .resources import ensure_resources
 from .server import LocalOrigin
 
@@ -27,14 +27,6 @@ LOCAL_DEFAULTS = {
 }
 # moto accepts any credentials; real endpoints (MinIO, LocalStack) get the user's own.
 MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-def load_handler(function: str, functions_dir: Path):
-    path = functions_dir / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"audiostream_function_{function}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
 
 
 def start_moto(host: str):
@@ -69,9 +61,8 @@ def main() -> None:
     settings = get_settings()
     ensure_resources(settings)
 
-    functions_dir = Path(os.environ.get("FUNCTIONS_DIR", REPO / "functions"))
-    install_local_handler(load_handler("generate", functions_dir))
-    handlers = {name: load_handler(name, functions_dir) for name in ("start", "status")}
+    install_local_handler(load_handler("generate"))
+    handlers = {name: load_handler(name) for name in ("start", "status")}
     web_root = Path(os.environ.get("WEB_DIR", REPO / "web" / "dist"))
 
     origin = LocalOrigin((host, port), settings, handlers, web_root)

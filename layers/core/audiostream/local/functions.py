@@ -1,0 +1,17 @@
+"""Loading the Lambda functions' handlers from ``functions/<name>/app.py`` (each module is named ``app``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+FUNCTIONS_DIR = Path(os.environ.get("FUNCTIONS_DIR", Path(__file__).resolve().parents[4] / "functions"))
+
+
+def load_handler(function: str, functions_dir: Path = FUNCTIONS_DIR):
+    path = Path(functions_dir) / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"audiostream_function_{function}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler

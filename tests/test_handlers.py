@@ -1,0 +1,165 @@
+"""The functions' handlers called with the event files that ``sam local invoke -e`` uses, against moto."""
+
+import base64
+import json
+import queue
+from pathlib import Path
+
+import m3u8
+import pytest
+
+from audiostream import aws
+from audiostream.invoker import install_local_handler
+from audiostream.local.functions import load_handler
+from audiostream.sessions import State
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def event(name: str, **changes) -> dict:
+    data = json.loads((EVENTS / name).read_text())
+    data.update(changes)
+    return data
+
+
+def status_event(task_id: str) -> dict:
+    data = event("status.json")
+    data["rawPath"] = data["requestContext"]["http"]["path"] = f"/audiostream/task-status/{task_id}/"
+    data["pathParameters"] = {"task_id": task_id}
+    return data
+
+
+@pytest.fixture
+def invoked(moto):
+    """The events start hands to generate, captured instead of run."""
+    received = queue.Queue()
+    install_local_handler(lambda generate_event, context: received.put(generate_event))
+    yield received
+    install_local_handler(None)
+
+
+@pytest.fixture
+def start(moto):
+    return load_handler("start")
+
+
+@pytest.fixture
+def status(moto):
+    return load_handler("status")
+
+
+def answer_json(answer: dict) -> dict:
+    assert answer["headers"]["content-type"] == "application/json"
+    return json.loads(answer["body"])
+
+
+def test_start_answers_202_records_pending_writes_an_empty_playlist_and_invokes_generate(
+    start, invoked, sessions, media, settings, lambda_context
+):
+    answer = start(event("start.json"), lambda_context)
+    assert answer["statusCode"] == 202
+    body = answer_json(answer)
+    session_id = body["session_id"]
+    assert body == {
+        "session_id": session_id,
+        "task_id": session_id,
+        "playlist": f"/media/hls/{session_id}/audio.m3u8",
+        "status_url": f"/audiostream/task-status/{session_id}/",
+    }
+    stored = sessions.get(session_id)
+    assert stored.state is State.PENDING
+    assert stored.text == "Hello from audiostream. This sentence was spoken by the generate function."
+
+    playlist = aws.s3().get_object(Bucket=settings.media_bucket, Key=body["playlist"].lstrip("/"))
+    assert playlist["ContentType"] == "application/vnd.apple.mpegurl"
+    assert playlist["CacheControl"] == "max-age=1"
+    parsed = m3u8.loads(playlist["Body"].read().decode())
+    assert parsed.playlist_type == "event" and parsed.segments == [] and not parsed.is_endlist
+
+    assert invoked.get(timeout=5) == {"session_id": session_id}
+
+
+def test_start_accepts_a_base64_body_as_api_gateway_may_send_it(start, invoked, lambda_context):
+    raw = json.dumps({"text": "Encoded."}).encode()
+    answer = start(event("start.json", body=base64.b64encode(raw).decode(), isBase64Encoded=True), lambda_context)
+    assert answer["statusCode"] == 202
+
+
+@pytest.mark.parametrize(
+    "raw, status, field",
+    [('{"lang": "en"}', 400, "prompt"), ("{oops", 400, "body"), ('{"prompt": "Hi", "lang": "zz"}', 400, "lang")],
+)
+def test_start_refuses_bad_input_with_json_naming_the_field(start, invoked, lambda_context, raw, status, field):
+    answer = start(event("start.json", body=raw), lambda_context)
+    assert answer["statusCode"] == status
+    assert answer_json(answer)["field"] == field
+    assert invoked.empty()
+
+
+def test_start_ends_the_session_as_failure_when_generate_cannot_be_invoked(
+    start, lambda_context, settings, monkeypatch
+):
+    from audiostream.config import get_settings
+    from audiostream.invoker import get_invoker
+
+    # A real async Lambda invoke (moto's Lambda API) of a function that does not exist.
+    monkeypatch.setenv("GENERATE_INVOKER", "lambda")
+    monkeypatch.setenv("GENERATE_FUNCTION_NAME", "no-such-function")
+    get_settings.cache_clear()
+    get_invoker.cache_clear()
+    answer = start(event("start.json"), lambda_context)
+    assert answer["statusCode"] == 503
+    assert answer["headers"]["retry-after"] == "1"
+    assert "try again" in answer_json(answer)["error"]
+    items = aws.dynamodb().scan(TableName=settings.sessions_table)["Items"]
+    assert [item["state"]["S"] for item in items] == ["FAILURE"]
+    assert "could not be started" in items[0]["error"]["S"]
+
+
+def test_status_of_a_pending_session(start, status, invoked, lambda_context):
+    session_id = answer_json(start(event("start.json"), lambda_context))["session_id"]
+    answer = status(status_event(session_id), lambda_context)
+    assert answer["statusCode"] == 200
+    assert answer["headers"]["cache-control"] == "no-store"
+    body = answer_json(answer)
+    assert body["state"] == "PENDING" and body["status"] == "Task is pending"
+    assert body["task_id"] == session_id and body["playlist"].endswith(f"{session_id}/audio.m3u8")
+
+
+@pytest.mark.parametrize(
+    "task_id", ["0123456789abcdef0123456789abcdef", "not-an-id", "..%2F..%2Fetc", "x" * 1000, "' OR 1=1 --"]
+)
+def test_status_of_an_unknown_or_malformed_id_is_404_json(status, lambda_context, task_id):
+    answer = status(status_event(task_id), lambda_context)
+    assert answer["statusCode"] == 404
+    body = answer_json(answer)
+    if "%2F" in task_id:  # decoded into a path that matches no route at all
+        assert body == {"error": "Not Found"}
+    else:
+        assert body["field"] == "task_id" and "no task" in body["error"]
+
+
+def test_unknown_routes_answer_json(status, lambda_context):
+    data = status_event("0123456789abcdef0123456789abcdef")
+    data["rawPath"] = data["requestContext"]["http"]["path"] = "/audiostream/nothing-here/"
+    answer = status(data, lambda_context)
+    assert answer["statusCode"] == 404
+    assert "error" in answer_json(answer)
+
+
+def test_generate_runs_the_session_of_its_event(sessions, media, settings, lambda_context):
+    from audiostream.sessions import Session
+
+    session_id = event("generate.json")["session_id"]
+    sessions.create(Session(session_id=session_id, text="Short and sweet.", lang="en", engine="espeak",
+                            playlist=media.playlist_url(session_id)))
+    generate = load_handler("generate")
+    assert generate(event("generate.json"), lambda_context) == {"session_id": session_id, "outcome": "SUCCESS"}
+    assert sessions.get(session_id).state is State.SUCCESS
+    # A second delivery of the same event does nothing.
+    assert generate(event("generate.json"), lambda_context) == {"session_id": session_id, "outcome": "skipped"}
+
+
+@pytest.mark.parametrize("bad_event", [{}, {"session_id": 5}, {"session_id": "../../x"}, []])
+def test_generate_drops_a_malformed_event_without_raising(moto, lambda_context, bad_event):
+    assert load_handler("generate")(bad_event, lambda_context)["outcome"] == "rejected"

@@ -1,0 +1,186 @@
+"""Generation end to end below HTTP: real espeak-ng and ffmpeg, S3 and DynamoDB from moto."""
+
+import threading
+
+import m3u8
+import pytest
+
+from audiostream import aws
+from audiostream.chunking import split_into_chunks
+from audiostream.engines import get_engine, register_engine
+from audiostream.engines.base import TtsError
+from audiostream.generate import generate
+from audiostream.sessions import State
+from audiostream.start_request import StartRequest
+from audiostream.starting import start_session
+from audiostream.storage import IMMUTABLE_CACHE_CONTROL
+from audio import espeak_alone_duration, probe_hls
+from conftest import read_text
+
+
+class RecordingInvoker:
+    def __init__(self):
+        self.events = []
+
+    def invoke(self, event):
+        self.events.append(event)
+
+
+def started(settings, sessions, media, text, engine="espeak") -> str:
+    """A session as start leaves it: PENDING, empty playlist; returns its generate event's id."""
+    invoker = RecordingInvoker()
+    start_session(StartRequest(text, None, "en", engine, None), settings, sessions, media, invoker)
+    return invoker.events[0]["session_id"]
+
+
+def stored(settings, session_id, name):
+    return aws.s3().get_object(Bucket=settings.media_bucket, Key=f"{settings.media_prefix}/{session_id}/{name}")
+
+
+def playlist_of(settings, session_id) -> m3u8.M3U8:
+    return m3u8.loads(stored(settings, session_id, "audio.m3u8")["Body"].read().decode())
+
+
+def published_audio(settings, session_id) -> tuple[m3u8.M3U8, dict]:
+    playlist = playlist_of(settings, session_id)
+    init = stored(settings, session_id, "init.mp4")["Body"].read()
+    segments = []
+    for segment in playlist.segments:
+        obj = stored(settings, session_id, segment.uri)
+        assert obj["ContentType"] == "audio/mp4"
+        assert obj["CacheControl"] == IMMUTABLE_CACHE_CONTROL
+        segments.append(obj["Body"].read())
+    return playlist, probe_hls(init, segments)
+
+
+def versions_per_key(settings, session_id) -> dict[str, int]:
+    listing = aws.s3().list_object_versions(Bucket=settings.media_bucket, Prefix=f"{settings.media_prefix}/{session_id}/")
+    counts = {}
+    for version in listing.get("Versions", []):
+        name = version["Key"].rsplit("/", 1)[1]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+@pytest.fixture
+def versioned_bucket(settings, moto):
+    aws.s3().put_bucket_versioning(Bucket=settings.media_bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def test_a_text_becomes_a_complete_aac_hls_stream(settings, sessions, media):
+    text = read_text("three_paragraphs.txt")
+    session_id = started(settings, sessions, media, text)
+
+    assert generate({"session_id": session_id}) == {"session_id": session_id, "outcome": "SUCCESS"}
+
+    playlist, audio = published_audio(settings, session_id)
+    assert playlist.playlist_type == "event" and playlist.is_endlist
+    assert playlist.segment_map[0].uri == "init.mp4"
+    assert all(round(segment.duration) <= playlist.target_duration for segment in playlist.segments)
+    assert all(segment.duration == pytest.approx(2.0, abs=0.05) for segment in playlist.segments[:-1])
+    assert (audio["codec"], audio["channels"], audio["sample_rate"]) == ("aac", 1, 44100)
+    reference = espeak_alone_duration(text)
+    assert audio["decoded_duration"] == pytest.approx(reference, rel=0.05)
+
+    session = sessions.get(session_id)
+    assert session.state is State.SUCCESS and session.progress == 100
+    assert session.chunk_count == session.chunks_total == len(split_into_chunks(text, 80, 300))
+    assert session.segments == len(playlist.segments)
+    assert session.duration == pytest.approx(sum(s.duration for s in playlist.segments), abs=0.01)
+
+
+def test_a_repeated_event_does_nothing(settings, sessions, media, versioned_bucket):
+    session_id = started(settings, sessions, media, "One sentence. Then another one, to make two chunks.")
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    first = versions_per_key(settings, session_id)
+
+    assert generate({"session_id": session_id})["outcome"] == "skipped"
+    assert versions_per_key(settings, session_id) == first
+    assert sessions.get(session_id).state is State.SUCCESS
+    # Every segment and the init segment were written exactly once.
+    assert all(count == 1 for name, count in first.items() if name != "audio.m3u8")
+
+
+def test_two_deliveries_at_once_make_one_set_of_segments(settings, sessions, media, versioned_bucket):
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def deliver():
+        barrier.wait()
+        outcomes.append(generate({"session_id": session_id})["outcome"])
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["SUCCESS", "skipped"]
+    versions = versions_per_key(settings, session_id)
+    playlist = playlist_of(settings, session_id)
+    segment_names = {segment.uri for segment in playlist.segments}
+    assert set(versions) == segment_names | {"init.mp4", "audio.m3u8"}
+    assert all(versions[name] == 1 for name in segment_names | {"init.mp4"})
+    assert sessions.get(session_id).state is State.SUCCESS
+
+
+class FailingOnChunk:
+    """espeak-ng, except that the n-th chunk fails as a remote engine might."""
+
+    def __init__(self, settings, failing_call: int):
+        self.inner = get_engine("espeak", settings)
+        self.name, self.sample_rate = "failing", self.inner.sample_rate
+        self.failing_call = failing_call
+        self.calls = 0
+        self.spoken = []
+
+    def languages(self):
+        return self.inner.languages()
+
+    def synthesize(self, text, lang, voice):
+        self.calls += 1
+        if self.calls == self.failing_call:
+            raise TtsError("the engine answered 500 Internal Server Error")
+        pcm = self.inner.synthesize(text, lang, voice)
+        self.spoken.append(len(pcm) / 2 / self.sample_rate)
+        return pcm
+
+
+def test_a_tts_failure_on_a_middle_chunk_ends_in_failure_with_a_closed_playable_playlist(settings, sessions, media):
+    text = read_text("three_paragraphs.txt")
+    chunks = split_into_chunks(text, settings.first_chunk_max_chars, settings.chunk_max_chars)
+    assert len(chunks) >= 4
+    engine = FailingOnChunk(settings, failing_call=3)
+    register_engine("failing", lambda _settings: engine)
+    session_id = started(settings, sessions, media, text, engine="failing")
+
+    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+
+    session = sessions.get(session_id)
+    assert session.state is State.FAILURE
+    assert session.error == (
+        f"speech synthesis failed on chunk 3 of {len(chunks)}: the engine answered 500 Internal Server Error"
+    )
+    assert session.chunk_count == 2
+    playlist, audio = published_audio(settings, session_id)  # fails if a named segment is missing
+    assert playlist.is_endlist
+    # What was spoken before the failure stays playable, all of it.
+    assert audio["decoded_duration"] == pytest.approx(sum(engine.spoken), rel=0.05)
+    assert session.segments == len(playlist.segments) > 0
+
+
+def test_an_encoder_that_cannot_start_ends_in_failure_and_closes_the_empty_playlist(
+    settings, sessions, media, monkeypatch
+):
+    from audiostream.config import get_settings
+
+    session_id = started(settings, sessions, media, "Hello.")
+    monkeypatch.setenv("FFMPEG_PATH", "/nonexistent/ffmpeg")
+    get_settings.cache_clear()
+
+    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    session = sessions.get(session_id)
+    assert session.state is State.FAILURE and "ffmpeg could not be started" in session.error
+    playlist = playlist_of(settings, session_id)
+    assert playlist.is_endlist and playlist.segments == []

@@ -1,0 +1,107 @@
+import itertools
+
+import pytest
+
+from audiostream.sessions import (
+    ALLOWED_TRANSITIONS,
+    Session,
+    State,
+    TransitionRefused,
+    can_transition,
+    is_session_id,
+    new_session_id,
+)
+
+ALLOWED = {
+    (State.PENDING, State.PROGRESS),
+    (State.PENDING, State.FAILURE),
+    (State.PROGRESS, State.SUCCESS),
+    (State.PROGRESS, State.FAILURE),
+}
+EVERY_PAIR = list(itertools.product(State, State))
+
+
+def new_session(sessions, state=State.PENDING) -> Session:
+    session = sessions.create(
+        Session(session_id=new_session_id(), text="Hello.", lang="en", engine="espeak", playlist="/p")
+    )
+    path = {
+        State.PENDING: [],
+        State.PROGRESS: [State.PROGRESS],
+        State.SUCCESS: [State.PROGRESS, State.SUCCESS],
+        State.FAILURE: [State.FAILURE],
+    }[state]
+    for step in path:
+        sessions.transition(session.session_id, step)
+    return session
+
+
+@pytest.mark.parametrize("current, target", EVERY_PAIR)
+def test_the_state_machine_allows_exactly_the_forward_transitions(current, target):
+    assert can_transition(current, target) == ((current, target) in ALLOWED)
+
+
+@pytest.mark.parametrize("current, target", EVERY_PAIR)
+def test_dynamodb_enforces_every_transition(sessions, current, target):
+    session = new_session(sessions, current)
+    if (current, target) in ALLOWED:
+        updated = sessions.transition(session.session_id, target, error="x" if target is State.FAILURE else None)
+        assert updated.state is target
+    else:
+        with pytest.raises(TransitionRefused):
+            sessions.transition(session.session_id, target)
+    expected = target if (current, target) in ALLOWED else current
+    assert sessions.get(session.session_id).state is expected
+
+
+def test_ended_states_allow_nothing():
+    assert ALLOWED_TRANSITIONS[State.SUCCESS] == ALLOWED_TRANSITIONS[State.FAILURE] == frozenset()
+
+
+def test_a_new_session_is_pending_with_a_ttl(sessions, settings):
+    session = new_session(sessions)
+    stored = sessions.get(session.session_id)
+    assert stored.state is State.PENDING
+    assert stored.text == "Hello."
+    assert stored.expires_at - stored.created_at == pytest.approx(settings.session_ttl_days * 86400, abs=2)
+
+
+def test_a_session_id_is_never_created_twice(sessions):
+    session = new_session(sessions)
+    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+        sessions.create(
+            Session(session_id=session.session_id, text="Other.", lang="en", engine="espeak", playlist="/p")
+        )
+    assert sessions.get(session.session_id).text == "Hello."
+
+
+def test_claim_succeeds_once(sessions):
+    session = new_session(sessions)
+    claimed = sessions.claim(session.session_id)
+    assert claimed.state is State.PROGRESS and claimed.text == "Hello."
+    assert sessions.claim(session.session_id) is None
+
+
+def test_claiming_an_unknown_session_does_not_create_it(sessions):
+    unknown = new_session_id()
+    assert sessions.claim(unknown) is None
+    assert sessions.get(unknown) is None
+
+
+def test_progress_is_recorded_only_while_in_progress(sessions):
+    session = new_session(sessions, State.PROGRESS)
+    sessions.record_progress(session.session_id, chunk_count=2, progress=40, duration=3.5)
+    stored = sessions.get(session.session_id)
+    assert (stored.chunk_count, stored.progress, stored.duration) == (2, 40, 3.5)
+    sessions.transition(session.session_id, State.SUCCESS, progress=100)
+    with pytest.raises(TransitionRefused):
+        sessions.record_progress(session.session_id, progress=50)
+    assert sessions.get(session.session_id).progress == 100
+
+
+def test_session_ids_are_128_random_bits_in_hex():
+    ids = {new_session_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(is_session_id(value) for value in ids)
+    assert not is_session_id("../" + "a" * 29)
+    assert not is_session_id("A" * 32)
