@@ -1,0 +1,48 @@
+"""Time from the start request to the first segment listed in the playlist, against a running stack.
+
+Usage: python bench/first_segment.py [BASE_URL] [RUNS]   (default http://127.0.0.1:8000, 15 runs)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import m3u8
+import requests
+
+TEXT = (Path(__file__).resolve().parents[1] / "tests" / "data" / "three_paragraphs.txt").read_text()
+
+
+def measure(base: str, http: requests.Session) -> tuple[float, float]:
+    began = time.perf_counter()
+    answer = http.post(f"{base}/audiostream/start/", json={"text": TEXT}, timeout=10)
+    answer.raise_for_status()
+    start_answer = time.perf_counter() - began
+    playlist = base + answer.json()["playlist"]
+    while not m3u8.loads(http.get(playlist, timeout=10).text).segments:
+        if time.perf_counter() - began > 30:
+            raise RuntimeError("no segment within 30 s")
+        time.sleep(0.005)
+    return start_answer, time.perf_counter() - began
+
+
+def main() -> None:
+    base = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    http = requests.Session()
+    results = []
+    for _ in range(runs):
+        results.append(measure(base, http))
+        time.sleep(1.5)  # let the previous session finish, so runs do not overlap
+    starts = sorted(r[0] * 1000 for r in results)
+    firsts = sorted(r[1] * 1000 for r in results)
+    print(f"runs: {runs}")
+    print(f"start answer ms: median {statistics.median(starts):.1f}, min {starts[0]:.1f}, max {starts[-1]:.1f}")
+    print(f"first segment listed ms: median {statistics.median(firsts):.1f}, min {firsts[0]:.1f}, max {firsts[-1]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
