@@ -74,31 +74,41 @@ class LocalStack:
         self.log = log
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory):
-    """``python -m audiostream.local`` as ``make run`` starts it, on a free port, with its own moto."""
-    log = tmp_path_factory.mktemp("local-stack") / "stack.log"
+def start_local_stack(log: Path, **env_changes) -> LocalStack:
+    """``python -m audiostream.local`` as ``make run`` starts it, on a free port."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.update(PORT="0", HOST="127.0.0.1", LOG_LEVEL="WARNING", PYTHONPATH=str(REPO / "layers" / "core"))
     env.pop("TTS_ENGINE", None)
+    env.update(env_changes)
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "audiostream.local"], env=env, stdout=output, stderr=subprocess.STDOUT, cwd=REPO
         )
     deadline = time.monotonic() + 60
-    url = None
-    while url is None:
+    while True:
         found = re.search(r"ready at (http://\S+)", log.read_text())
         if found:
-            url = found.group(1)
-        elif process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            return LocalStack(found.group(1), process, log)
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_local_stack(LocalStack("", process, log))
             pytest.fail(f"the local stack did not start:\n{log.read_text()}")
-        else:
-            time.sleep(0.05)
-    yield LocalStack(url, process, log)
-    process.terminate()
-    process.wait(timeout=10)
+        time.sleep(0.05)
+
+
+def stop_local_stack(stack: LocalStack) -> None:
+    stack.process.terminate()
+    try:
+        stack.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory):
+    """The local stack with its own embedded moto server."""
+    stack = start_local_stack(tmp_path_factory.mktemp("local-stack") / "stack.log")
+    yield stack
+    stop_local_stack(stack)
 
 
 @pytest.fixture
