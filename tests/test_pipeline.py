@@ -1,5 +1,8 @@
 """Generation end to end below HTTP: real espeak-ng and ffmpeg, S3 and DynamoDB from moto."""
 
+import io
+import json
+import logging
 import threading
 
 import m3u8
@@ -184,3 +187,48 @@ def test_an_encoder_that_cannot_start_ends_in_failure_and_closes_the_empty_playl
     assert session.state is State.FAILURE and "ffmpeg could not be started" in session.error
     playlist = playlist_of(settings, session_id)
     assert playlist.is_endlist and playlist.segments == []
+
+
+def emitted_metrics(output: str) -> dict[str, float]:
+    """The CloudWatch EMF records Powertools printed: metric name -> value."""
+    metrics = {}
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            record = json.loads(line)
+            for definition in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = record[definition["Name"]]
+                metrics[definition["Name"]] = value[0] if isinstance(value, list) else value
+    return metrics
+
+
+def test_metrics_report_time_to_first_segment_audio_seconds_and_the_outcome(settings, sessions, media, capfd):
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    metrics = emitted_metrics(capfd.readouterr().out)
+    session = sessions.get(session_id)
+    assert 0 < metrics["TimeToFirstSegment"] < 10_000
+    assert metrics["AudioSecondsProduced"] == pytest.approx(session.duration, abs=0.01)
+    assert metrics["SessionsSucceeded"] == 1 and "SessionsFailed" not in metrics
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines the Powertools logger writes, through its own formatter."""
+    from audiostream.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+
+
+def test_log_lines_of_a_session_carry_its_id(settings, sessions, media, log_lines):
+    session_id = started(settings, sessions, media, "Hello there.")
+    generate({"session_id": session_id})
+    lines = log_lines()
+    messages = {line["message"]: line for line in lines}
+    assert messages["session started"]["session_id"] == session_id
+    assert messages["session ended"]["session_id"] == session_id
+    assert messages["session ended"]["state"] == "SUCCESS"

@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from audiostream.config import get_settings
+from audiostream.observability import logger, tracer
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.invoker import get_invoker
 from audiostream.sessions import SessionStore
@@ -38,4 +40,10 @@ async def start(request: Request) -> JSONResponse:
     return JSONResponse(start_answer(session), status_code=202)
 
 
-handler = Mangum(app, lifespan="off")
+asgi_handler = Mangum(app, lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict, context) -> dict:
+    return asgi_handler(event, context)

@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from audiostream.config import get_settings
+from audiostream.observability import logger, tracer
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.sessions import SessionStore, is_session_id
 from audiostream.status import describe_status
@@ -22,4 +24,10 @@ async def task_status(task_id: str) -> JSONResponse:
     return JSONResponse(describe_status(session), headers={"Cache-Control": "no-store"})
 
 
-handler = Mangum(app, lifespan="off")
+asgi_handler = Mangum(app, lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict, context) -> dict:
+    return asgi_handler(event, context)

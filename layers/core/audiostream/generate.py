@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 
 from .config import get_settings
 from .pipeline import run_session
 from .sessions import SessionStore, is_session_id
 from .storage import MediaStore
-
-logger = logging.getLogger(__name__)
+from .observability import logger, session_log_context
 
 
 def generate(event: dict) -> dict:
@@ -21,9 +19,10 @@ def generate(event: dict) -> dict:
         return {"outcome": "rejected", "reason": "no valid session_id in the event"}
     settings = get_settings()
     sessions = SessionStore.from_settings(settings)
-    session = sessions.claim(session_id)
-    if session is None:
-        logger.info("session %s is not PENDING (duplicate delivery or unknown id); nothing to do", session_id)
-        return {"session_id": session_id, "outcome": "skipped"}
-    state = run_session(session, settings, sessions, MediaStore.from_settings(settings))
-    return {"session_id": session_id, "outcome": state.value}
+    with session_log_context(session_id):
+        session = sessions.claim(session_id)
+        if session is None:
+            logger.info("session is not PENDING (a duplicate delivery or an unknown id): nothing to do")
+            return {"session_id": session_id, "outcome": "skipped"}
+        state = run_session(session, settings, sessions, MediaStore.from_settings(settings))
+        return {"session_id": session_id, "outcome": state.value}

@@ -44,3 +44,10 @@ def render_playlist(segments: list[Segment], target: int, ended: bool) -> str:
 def parse_segments(playlist_text: str) -> list[Segment]:
     """The segments of a media playlist (as ffmpeg's hls muxer writes it), in order."""
     return [Segment(segment.uri, segment.duration) for segment in m3u8.loads(playlist_text).segments]
+
+
+def close_playlist(playlist_text: str) -> str:
+    """The same playlist (same segments, same target duration) with ``#EXT-X-ENDLIST``."""
+    playlist = m3u8.loads(playlist_text)
+    segments = [Segment(segment.uri, segment.duration) for segment in playlist.segments]
+    return render_playlist(segments, int(playlist.target_duration or 1), ended=True)

@@ -8,7 +8,6 @@ Lambda retry a session that has already ended.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from pathlib import Path
 
@@ -22,8 +21,7 @@ from .hls import render_playlist, target_duration
 from .publisher import SegmentPublisher
 from .sessions import Session, SessionStore, State, TransitionRefused
 from .storage import MediaStore
-
-logger = logging.getLogger(__name__)
+from .observability import MetricUnit, emit_metric, logger, tracer
 
 
 class ChunkFailed(Exception):
@@ -44,6 +42,7 @@ def describe_error(error: BaseException) -> str:
     return f"internal error: {type(error).__name__}: {error}"
 
 
+@tracer.capture_method
 def run_session(session: Session, settings: Settings, sessions: SessionStore, media: MediaStore) -> State:
     """Generate the audio of a session already claimed (in PROGRESS); answer the state it ended in."""
     with tempfile.TemporaryDirectory(prefix=f"audiostream-{session.session_id[:8]}-") as workdir:
@@ -81,10 +80,21 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
                 segments=len(publisher.published),
                 duration=round(publisher.duration, 3),
             )
+            _report(session, publisher, State.SUCCESS)
             return State.SUCCESS
         except Exception as error:  # every fault ends the session here, cleanly
             logger.exception("session %s failed", session.session_id)
             return _fail(session, describe_error(error), settings, sessions, media, encoder, publisher)
+
+
+def _report(session: Session, publisher: SegmentPublisher | None, state: State) -> None:
+    audio_seconds = publisher.duration if publisher else 0.0
+    first_segment_at = publisher.first_published_at if publisher else None
+    if first_segment_at is not None:
+        emit_metric("TimeToFirstSegment", MetricUnit.Milliseconds, (first_segment_at - session.created_at) * 1000)
+    emit_metric("AudioSecondsProduced", MetricUnit.Seconds, audio_seconds)
+    emit_metric("SessionsSucceeded" if state is State.SUCCESS else "SessionsFailed", MetricUnit.Count, 1)
+    logger.info("session ended", extra={"state": state.value, "audio_seconds": round(audio_seconds, 3)})
 
 
 def _speak_all(
@@ -151,4 +161,5 @@ def _fail(
         )
     except Exception:
         logger.exception("session %s: could not record FAILURE (%s)", session.session_id, reason)
+    _report(session, publisher, State.FAILURE)
     return State.FAILURE

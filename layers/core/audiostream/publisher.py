@@ -7,6 +7,7 @@ a player never sees a segment it cannot fetch. The playlist lists only what was 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 from .encoder import HlsEncoder
@@ -34,6 +35,7 @@ class SegmentPublisher:
         self.on_published = on_published
         self.poll_interval = poll_interval
         self.published: list[Segment] = []
+        self.first_published_at: float | None = None
         self.error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"publish-{session_id[:8]}", daemon=True)
@@ -75,6 +77,8 @@ class SegmentPublisher:
         self.media.put_playlist(
             self.session_id, render_playlist(self.published, self.target_duration, ended=False)
         )
+        if self.first_published_at is None:
+            self.first_published_at = time.time()
         self.on_published(len(self.published), self.duration)
         return len(new)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 from .config import Settings
 from .hls import render_playlist, target_duration
@@ -10,8 +9,7 @@ from .invoker import Invoker
 from .sessions import Session, SessionStore, State, new_session_id
 from .start_request import StartRequest
 from .storage import MediaStore
-
-logger = logging.getLogger(__name__)
+from .observability import logger, session_log_context, tracer
 
 
 class StartFailed(Exception):
@@ -22,28 +20,31 @@ def generate_event(session_id: str) -> dict:
     return {"session_id": session_id}
 
 
+@tracer.capture_method
 def start_session(
     request: StartRequest, settings: Settings, sessions: SessionStore, media: MediaStore, invoker: Invoker
 ) -> Session:
     session_id = new_session_id()
-    session = sessions.create(
-        Session(
-            session_id=session_id,
-            text=request.text,
-            prompt=request.prompt,
-            lang=request.lang,
-            engine=request.engine,
-            voice=request.voice,
-            playlist=media.playlist_url(session_id),
+    with session_log_context(session_id):
+        session = sessions.create(
+            Session(
+                session_id=session_id,
+                text=request.text,
+                prompt=request.prompt,
+                lang=request.lang,
+                engine=request.engine,
+                voice=request.voice,
+                playlist=media.playlist_url(session_id),
+            )
         )
-    )
-    try:
-        media.put_playlist(session_id, render_playlist([], target_duration(settings.segment_seconds), ended=False))
-        invoker.invoke(generate_event(session_id))
-    except Exception as error:
-        logger.exception("session %s could not be started", session_id)
-        sessions.transition(session_id, State.FAILURE, error=f"generation could not be started: {error}")
-        raise StartFailed(str(error)) from error
+        try:
+            media.put_playlist(session_id, render_playlist([], target_duration(settings.segment_seconds), ended=False))
+            invoker.invoke(generate_event(session_id))
+        except Exception as error:
+            logger.exception("the session could not be handed to generate")
+            sessions.transition(session_id, State.FAILURE, error=f"generation could not be started: {error}")
+            raise StartFailed(str(error)) from error
+        logger.info("session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)})
     return session
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from . import aws
 from .config import Settings
 
@@ -37,6 +39,15 @@ class MediaStore:
 
     def put_playlist(self, session_id: str, text: str) -> None:
         self._put(session_id, PLAYLIST_NAME, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)
+
+    def get_playlist(self, session_id: str) -> str | None:
+        try:
+            stored = aws.s3().get_object(Bucket=self.bucket, Key=self.key(session_id, PLAYLIST_NAME))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+        return stored["Body"].read().decode()
 
     def put_media(self, session_id: str, name: str, body: bytes) -> None:
         self._put(session_id, name, body, MEDIA_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)

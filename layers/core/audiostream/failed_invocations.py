@@ -1,0 +1,71 @@
+"""Ending the sessions whose generate invocation died (timeout, crash, out of memory) or never ran
+(it waited in Lambda's async queue longer than its maximum event age).
+
+Lambda sends a record of each such invocation to the on-failure destination, an SQS queue that the
+generate function drains. Each record ends its session as FAILURE, after closing its playlist
+with ``#EXT-X-ENDLIST`` over the segments it already names (all uploaded, by the publishing rule).
+"""
+
+from __future__ import annotations
+
+import json
+
+from .config import get_settings
+from .hls import close_playlist, render_playlist, target_duration
+from .observability import MetricUnit, emit_metric, logger, session_log_context
+from .sessions import SessionStore, State, TransitionRefused, is_session_id
+from .storage import MediaStore
+
+
+def is_failure_batch(event: object) -> bool:
+    return isinstance(event, dict) and isinstance(event.get("Records"), list)
+
+
+def failure_reason(record: dict) -> str:
+    condition = (record.get("requestContext") or {}).get("condition")
+    if condition == "EventAgeExceeded":
+        return "generation did not start in time: the service was too busy; please try again"
+    response = record.get("responsePayload") or {}
+    message = response.get("errorMessage") if isinstance(response, dict) else None
+    return f"generation stopped unexpectedly: {message or condition or 'the invocation failed'}"
+
+
+def end_failed_invocation(record: dict) -> str:
+    """End the session of one on-failure record; answers what was done."""
+    session_id = (record.get("requestPayload") or {}).get("session_id")
+    if not isinstance(session_id, str) or not is_session_id(session_id):
+        logger.error("on-failure record without a valid session_id", extra={"record": record})
+        return "dropped"
+    settings = get_settings()
+    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    with session_log_context(session_id):
+        session = sessions.get(session_id)
+        if session is None or session.state.ended:
+            return "already ended"
+        playlist = media.get_playlist(session_id)
+        closed = (
+            close_playlist(playlist)
+            if playlist
+            else render_playlist([], target_duration(settings.segment_seconds), ended=True)
+        )
+        media.put_playlist(session_id, closed)
+        reason = failure_reason(record)
+        try:
+            sessions.transition(session_id, State.FAILURE, error=reason)
+        except TransitionRefused:
+            return "already ended"
+        logger.warning("ended a session whose invocation failed", extra={"reason": reason})
+        emit_metric("SessionsFailed", MetricUnit.Count, 1)
+        return "ended"
+
+
+def end_failed_invocations(event: dict) -> dict:
+    """An SQS batch of on-failure records; a record that could not be handled is retried alone."""
+    failures = []
+    for record in event["Records"]:
+        try:
+            end_failed_invocation(json.loads(record["body"]))
+        except Exception:
+            logger.exception("could not end the session of an on-failure record")
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}

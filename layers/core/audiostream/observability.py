@@ -1,0 +1,38 @@
+"""Powertools for AWS Lambda: structured JSON logs, X-Ray tracing and CloudWatch metrics (EMF).
+
+Outside Lambda the tracer switches itself off; logs and metrics still print as JSON lines.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+SERVICE = "audiostream"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+
+def emit_metric(name: str, unit: MetricUnit, value: float) -> None:
+    # One EMF record per metric: thread-safe, which the shared Metrics object is not when the local
+    # stack runs several sessions in one process.
+    with single_metric(name=name, unit=unit, value=value, namespace=SERVICE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+
+
+__all__ = ["MetricUnit", "emit_metric", "logger", "session_log_context", "tracer"]
+
+
+class session_log_context:
+    """Every log line of this thread carries ``session_id`` while inside the block."""
+
+    def __init__(self, session_id: str):
+        self.session_id = session_id
+
+    def __enter__(self):
+        logger.thread_safe_append_keys(session_id=self.session_id)
+        return self
+
+    def __exit__(self, *exc_info):
+        logger.thread_safe_remove_keys(["session_id"])

@@ -1,0 +1,84 @@
+"""Sessions whose generate invocation died, or never ran, are ended by the on-failure queue's records."""
+
+import json
+from pathlib import Path
+
+import m3u8
+import pytest
+
+from audiostream import aws
+from audiostream.hls import Segment, render_playlist
+from audiostream.local.functions import load_handler
+from audiostream.sessions import Session, State
+
+EVENT = json.loads((Path(__file__).resolve().parents[1] / "events" / "failed-generation.json").read_text())
+SESSION_ID = json.loads(EVENT["Records"][0]["body"])["requestPayload"]["session_id"]
+
+
+def failure_event(session_id=SESSION_ID, **record_changes) -> dict:
+    record = json.loads(EVENT["Records"][0]["body"])
+    record["requestPayload"] = {"session_id": session_id}
+    record.update(record_changes)
+    return {"Records": [{**EVENT["Records"][0], "body": json.dumps(record)}]}
+
+
+@pytest.fixture
+def handler(moto):
+    return load_handler("generate")
+
+
+def died_mid_stream(sessions, media, segments=2) -> None:
+    """What a generate invocation that timed out leaves behind: PROGRESS, an open playlist."""
+    sessions.create(Session(session_id=SESSION_ID, text="Long text.", lang="en", engine="espeak", playlist="/p"))
+    sessions.claim(SESSION_ID)
+    published = [Segment(f"audio_{i:03d}.m4s", 2.0) for i in range(segments)]
+    for segment in published:
+        media.put_media(SESSION_ID, segment.name, b"segment")
+    media.put_playlist(SESSION_ID, render_playlist(published, 2, ended=False))
+
+
+def playlist(media) -> m3u8.M3U8:
+    return m3u8.loads(media.get_playlist(SESSION_ID))
+
+
+def test_a_timed_out_invocation_ends_its_session_with_a_closed_playlist(handler, sessions, media, lambda_context):
+    died_mid_stream(sessions, media)
+    assert handler(failure_event(), lambda_context) == {"batchItemFailures": []}
+    session = sessions.get(SESSION_ID)
+    assert session.state is State.FAILURE
+    assert session.error.startswith("generation stopped unexpectedly:")
+    assert "Task timed out after 900.00 seconds" in session.error
+    closed = playlist(media)
+    assert closed.is_endlist and [s.uri for s in closed.segments] == ["audio_000.m4s", "audio_001.m4s"]
+    assert closed.target_duration == 2
+
+
+def test_an_event_that_waited_too_long_ends_a_pending_session(handler, sessions, media, lambda_context):
+    sessions.create(Session(session_id=SESSION_ID, text="Hi.", lang="en", engine="espeak", playlist="/p"))
+    media.put_playlist(SESSION_ID, render_playlist([], 2, ended=False))
+    event = failure_event(
+        requestContext={"condition": "EventAgeExceeded", "approximateInvokeCount": 0}, responsePayload=None
+    )
+    assert handler(event, lambda_context) == {"batchItemFailures": []}
+    session = sessions.get(SESSION_ID)
+    assert session.state is State.FAILURE and "did not start in time" in session.error
+    assert playlist(media).is_endlist and playlist(media).segments == []
+
+
+def test_a_session_that_already_ended_is_left_alone(handler, sessions, media, settings, lambda_context):
+    died_mid_stream(sessions, media)
+    sessions.transition(SESSION_ID, State.SUCCESS, progress=100)
+    before = media.get_playlist(SESSION_ID)
+    assert handler(failure_event(), lambda_context) == {"batchItemFailures": []}
+    assert sessions.get(SESSION_ID).state is State.SUCCESS
+    assert media.get_playlist(SESSION_ID) == before
+
+
+def test_a_record_without_a_session_is_dropped_and_one_that_cannot_be_handled_is_retried(
+    handler, sessions, media, settings, lambda_context
+):
+    assert handler(failure_event(session_id="not-a-session"), lambda_context) == {"batchItemFailures": []}
+    died_mid_stream(sessions, media)
+    aws.dynamodb().delete_table(TableName=settings.sessions_table)  # storage failing under the drain
+    answer = handler(failure_event(), lambda_context)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": EVENT["Records"][0]["messageId"]}]}
