@@ -96,6 +96,7 @@ def test_segments_are_listed_while_the_session_is_still_generating(local_stack):
     for segment in streaming_seen.segments:
         fetch_media(local_stack, started["playlist"], segment.uri)
     while status(local_stack, started["task_id"])["state"] == "PROGRESS":
+        assert time.monotonic() < deadline, "the session did not end"
         time.sleep(0.05)
     assert status(local_stack, started["task_id"])["state"] == "SUCCESS"
 
@@ -141,3 +142,30 @@ def test_the_page_is_served_with_its_player(local_stack):
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert '<script src="hls.min.js">' in page.text
     assert requests.get(local_stack.url + "/hls.min.js", timeout=10).status_code == 200
+
+
+def raw_request(stack, request: bytes) -> bytes:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as connection:
+        connection.sendall(request)
+        return connection.recv(65536)
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        (b"Content-Length: abc\r\n", b"400"),
+        (b"Content-Length: -1\r\n", b"400"),
+        (b"Transfer-Encoding: chunked\r\n", b"411"),
+    ],
+)
+def test_a_malformed_body_length_is_refused_in_json(local_stack, headers, expected):
+    answer = raw_request(
+        local_stack, b"POST /audiostream/start/ HTTP/1.1\r\nHost: x\r\n" + headers + b"Connection: close\r\n\r\n"
+    )
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert expected in status_line
+    assert b"application/json" in rest

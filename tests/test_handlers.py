@@ -114,6 +114,8 @@ def test_start_ends_the_session_as_failure_when_generate_cannot_be_invoked(
     items = aws.dynamodb().scan(TableName=settings.sessions_table)["Items"]
     assert [item["state"]["S"] for item in items] == ["FAILURE"]
     assert "could not be started" in items[0]["error"]["S"]
+    playlist = aws.s3().get_object(Bucket=settings.media_bucket, Key=f"media/hls/{items[0]['session_id']['S']}/audio.m3u8")
+    assert m3u8.loads(playlist["Body"].read().decode()).is_endlist
 
 
 def test_status_of_a_pending_session(start, status, invoked, lambda_context):

@@ -7,16 +7,18 @@ import threading
 
 import m3u8
 import pytest
+from botocore.exceptions import ClientError
 
 from audiostream import aws
 from audiostream.chunking import split_into_chunks
 from audiostream.engines import get_engine, register_engine
 from audiostream.engines.base import TtsError
 from audiostream.generate import generate
+from audiostream.pipeline import run_session
 from audiostream.sessions import State
 from audiostream.start_request import StartRequest
 from audiostream.starting import start_session
-from audiostream.storage import IMMUTABLE_CACHE_CONTROL
+from audiostream.storage import IMMUTABLE_CACHE_CONTROL, MediaStore
 from audio import espeak_alone_duration, probe_hls
 from conftest import read_text
 
@@ -232,3 +234,51 @@ def test_log_lines_of_a_session_carry_its_id(settings, sessions, media, log_line
     assert messages["session started"]["session_id"] == session_id
     assert messages["session ended"]["session_id"] == session_id
     assert messages["session ended"]["state"] == "SUCCESS"
+
+
+class RecordingMediaStore(MediaStore):
+    """The real store, checking on every playlist write that everything it names is already stored,
+    and failing the upload of one chosen object as S3 might."""
+
+    def __init__(self, settings, fail_on: str | None = None):
+        super().__init__(settings.media_bucket, settings.media_prefix)
+        self.stored: set[str] = set()
+        self.playlists: list[m3u8.M3U8] = []
+        self.fail_on = fail_on
+
+    def put_media(self, session_id, name, body):
+        if name == self.fail_on:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "We encountered an internal error."}}, "PutObject")
+        super().put_media(session_id, name, body)
+        self.stored.add(name)
+
+    def put_playlist(self, session_id, text):
+        playlist = m3u8.loads(text)
+        named = {segment.uri for segment in playlist.segments}
+        if playlist.segments:
+            named.add(playlist.segment_map[0].uri)
+        assert named <= self.stored, f"the playlist names {sorted(named - self.stored)} before they were uploaded"
+        super().put_playlist(session_id, text)
+        self.playlists.append(playlist)
+
+
+def test_every_playlist_written_names_only_what_was_already_uploaded(settings, sessions, media):
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    recording = RecordingMediaStore(settings)
+    assert run_session(sessions.claim(session_id), settings, sessions, recording) is State.SUCCESS
+    counts = [len(playlist.segments) for playlist in recording.playlists]
+    assert counts == sorted(counts) and counts[-1] > 5  # the playlist only grows
+    assert [playlist.is_endlist for playlist in recording.playlists].count(True) == 1
+    assert recording.playlists[-1].is_endlist
+
+
+def test_a_segment_upload_failure_ends_in_failure_naming_only_uploaded_segments(settings, sessions, media):
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    recording = RecordingMediaStore(settings, fail_on="audio_003.m4s")
+    assert run_session(sessions.claim(session_id), settings, sessions, recording) is State.FAILURE
+    session = sessions.get(session_id)
+    assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
+    final = playlist_of(settings, session_id)
+    assert final.is_endlist
+    assert [segment.uri for segment in final.segments] == ["audio_000.m4s", "audio_001.m4s", "audio_002.m4s"]
+    assert session.segments == 3

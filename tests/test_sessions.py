@@ -105,3 +105,12 @@ def test_session_ids_are_128_random_bits_in_hex():
     assert all(is_session_id(value) for value in ids)
     assert not is_session_id("../" + "a" * 29)
     assert not is_session_id("A" * 32)
+
+
+def test_a_transition_can_be_limited_to_one_source_state(sessions):
+    session = new_session(sessions, State.PROGRESS)
+    with pytest.raises(TransitionRefused):
+        sessions.transition(session.session_id, State.FAILURE, only_from=State.PENDING, error="late")
+    assert sessions.get(session.session_id).state is State.PROGRESS
+    pending = new_session(sessions)
+    assert sessions.transition(pending.session_id, State.FAILURE, only_from=State.PENDING, error="x").state is State.FAILURE

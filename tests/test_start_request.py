@@ -41,7 +41,11 @@ def test_text_wins_over_prompt(settings):
         (body(prompt="Hi", lang="xx-nowhere"), "lang", 400, "not supported"),
         (body(prompt="Hi", lang=5), "lang", 400, "string"),
         (body(prompt="Hi", engine="nope"), "engine", 400, "offers: espeak, gtts"),
-        (body(prompt="Hi", voice="f3; rm -rf /"), "voice", 400, "voice must be"),
+        (body(prompt="Hi", voice="f3; rm -rf /"), "voice", 400, "not one of engine 'espeak'"),
+        (body(prompt="Hi", engine="gtts", voice="evil.example.com"), "voice", 400, "not one of engine 'gtts'"),
+        (body(text="... !!! ???"), "text", 400, "nothing to speak"),
+        (body(prompt="\ud800 lone"), "prompt", 400, "lone surrogate"),
+        (b'{"prompt": ' + b"[" * 5000 + b"]" * 5000 + b"}", "body", 400, "nested too deeply"),
         (b"not json", "body", 400, "not valid JSON"),
         (b"\xff\xfe\x00", "body", 400, "not valid JSON"),
         (b"[1, 2]", "body", 400, "JSON object"),
@@ -61,6 +65,11 @@ def test_an_engine_not_offered_by_this_deployment_is_refused(settings, monkeypat
 
     only_espeak = Settings(**{**settings.__dict__, "tts_engines": ("espeak",)})
     assert refusal(body(prompt="Hi", engine="gtts"), only_espeak).field == "engine"
+
+
+def test_voices_are_those_of_the_chosen_engine(settings):
+    assert parse_start_request(body(prompt="Hi", voice="f3"), settings).voice == "f3"
+    assert parse_start_request(body(prompt="Hi", engine="gtts", voice="co.uk"), settings).voice == "co.uk"
 
 
 def test_languages_are_those_of_the_chosen_engine(settings):

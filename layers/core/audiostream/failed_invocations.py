@@ -59,6 +59,15 @@ def end_failed_invocation(record: dict) -> str:
         return "ended"
 
 
+def on_failure_record(request_payload: dict, error: BaseException) -> dict:
+    """The record Lambda sends to an on-failure destination when an invocation raised."""
+    return {
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 1},
+        "requestPayload": request_payload,
+        "responsePayload": {"errorMessage": str(error), "errorType": type(error).__name__},
+    }
+
+
 def end_failed_invocations(event: dict) -> dict:
     """An SQS batch of on-failure records; a record that could not be handled is retried alone."""
     failures = []

@@ -13,6 +13,7 @@ from typing import Any, Callable, Protocol
 
 from . import aws
 from .config import Settings
+from .observability import logger
 
 Handler = Callable[[dict, Any], Any]
 
@@ -46,24 +47,38 @@ class LocalLambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
-class LocalInvoker:
-    """Runs the handler in a pool of ``concurrency`` workers; further sessions wait in order."""
+FailureHandler = Callable[[dict, BaseException], Any]
 
-    def __init__(self, handler: Handler, concurrency: int):
+
+class LocalInvoker:
+    """Runs the handler in a pool of ``concurrency`` workers; further sessions wait in order. An
+    invocation that raises goes to ``on_failure``, as Lambda sends it to the on-failure destination."""
+
+    def __init__(self, handler: Handler, concurrency: int, on_failure: FailureHandler | None = None):
         self.handler = handler
+        self.on_failure = on_failure
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="generate")
 
     def invoke(self, event: dict) -> None:
-        self.pool.submit(self.handler, json.loads(json.dumps(event)), LocalLambdaContext())
+        self.pool.submit(self._run, json.loads(json.dumps(event)))
+
+    def _run(self, event: dict) -> None:
+        try:
+            self.handler(event, LocalLambdaContext())
+        except Exception as error:
+            logger.exception("the generate invocation failed")
+            if self.on_failure is not None:
+                self.on_failure(event, error)
 
 
 _local_handler: Handler | None = None
+_local_on_failure: FailureHandler | None = None
 
 
-def install_local_handler(handler: Handler) -> None:
+def install_local_handler(handler: Handler | None, on_failure: FailureHandler | None = None) -> None:
     """The local stack gives the generate function's handler to the local invoker."""
-    global _local_handler
-    _local_handler = handler
+    global _local_handler, _local_on_failure
+    _local_handler, _local_on_failure = handler, on_failure
     get_invoker.cache_clear()
 
 
@@ -74,5 +89,5 @@ def get_invoker(settings: Settings) -> Invoker:
     if settings.generate_invoker == "local":
         if _local_handler is None:
             raise RuntimeError("GENERATE_INVOKER=local needs the local stack to install the generate handler")
-        return LocalInvoker(_local_handler, settings.local_generate_concurrency)
+        return LocalInvoker(_local_handler, settings.local_generate_concurrency, _local_on_failure)
     raise ValueError(f"GENERATE_INVOKER must be 'lambda' or 'local', not {settings.generate_invoker!r}")

@@ -8,6 +8,7 @@ Lambda retry a session that has already ended.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,47 +45,62 @@ def describe_error(error: BaseException) -> str:
 
 @tracer.capture_method
 def run_session(session: Session, settings: Settings, sessions: SessionStore, media: MediaStore) -> State:
-    """Generate the audio of a session already claimed (in PROGRESS); answer the state it ended in."""
-    with tempfile.TemporaryDirectory(prefix=f"audiostream-{session.session_id[:8]}-") as workdir:
-        encoder = None
-        publisher = None
-        try:
-            engine = get_engine(session.engine, settings)
-            encoder = HlsEncoder(
-                Path(workdir),
-                engine.sample_rate,
-                ffmpeg=settings.ffmpeg_path,
-                segment_seconds=settings.segment_seconds,
-                bitrate=settings.aac_bitrate,
-                output_rate=settings.audio_sample_rate,
-            )
-            publisher = SegmentPublisher(
-                session.session_id,
-                encoder,
-                media,
-                target_duration(settings.segment_seconds),
-                on_published=lambda count, seconds: sessions.record_progress(
-                    session.session_id, segments=count, duration=round(seconds, 3)
-                ),
-            )
-            encoder.start()
-            publisher.start()
-            _speak_all(session, settings, engine, encoder, publisher, sessions)
-            encoder.close()
-            publisher.stop()
-            publisher.close_playlist()
-            sessions.transition(
-                session.session_id,
-                State.SUCCESS,
-                progress=100,
-                segments=len(publisher.published),
-                duration=round(publisher.duration, 3),
-            )
-            _report(session, publisher, State.SUCCESS)
-            return State.SUCCESS
-        except Exception as error:  # every fault ends the session here, cleanly
-            logger.exception("session %s failed", session.session_id)
-            return _fail(session, describe_error(error), settings, sessions, media, encoder, publisher)
+    """Generate the audio of a session already claimed (in PROGRESS); answer the state it ended in.
+
+    Raises only when even FAILURE could not be recorded, so that Lambda hands the event to the
+    on-failure destination, whose records end the session.
+    """
+    workdir = encoder = publisher = None
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
+        engine = get_engine(session.engine, settings)
+        encoder = HlsEncoder(
+            workdir,
+            engine.sample_rate,
+            ffmpeg=settings.ffmpeg_path,
+            segment_seconds=settings.segment_seconds,
+            bitrate=settings.aac_bitrate,
+            output_rate=settings.audio_sample_rate,
+        )
+        publisher = SegmentPublisher(
+            session.session_id,
+            encoder,
+            media,
+            target_duration(settings.segment_seconds),
+            on_published=lambda count, seconds: _record_progress(
+                sessions, session.session_id, segments=count, duration=round(seconds, 3)
+            ),
+        )
+        encoder.start()
+        publisher.start()
+        _speak_all(session, settings, engine, encoder, publisher, sessions)
+        encoder.close()
+        publisher.stop()
+        publisher.close_playlist()
+        sessions.transition(
+            session.session_id,
+            State.SUCCESS,
+            progress=100,
+            segments=len(publisher.published),
+            duration=round(publisher.duration, 3),
+        )
+        _report(session, publisher, State.SUCCESS)
+        return State.SUCCESS
+    except Exception as error:  # every fault ends the session here, cleanly
+        logger.exception("session failed")
+        return _fail(session, describe_error(error), settings, sessions, media, encoder, publisher)
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _record_progress(sessions: SessionStore, session_id: str, **fields) -> None:
+    """Progress is best effort: a lost update is corrected by the next one. Only a session that is no
+    longer in PROGRESS (TransitionRefused) stops the work."""
+    try:
+        sessions.record_progress(session_id, **fields)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("progress not recorded: %s", error)
 
 
 def _report(session: Session, publisher: SegmentPublisher | None, state: State) -> None:
@@ -117,7 +133,8 @@ def _speak_all(
         publisher.raise_if_failed()
         spoken_chars += len(chunk)
         # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
-        sessions.record_progress(
+        _record_progress(
+            sessions,
             session.session_id,
             chunk_count=index + 1,
             chunks_total=len(chunks),
@@ -143,14 +160,14 @@ def _fail(
         try:
             publisher.stop()
         except Exception:
-            logger.exception("session %s: could not publish the last segments", session.session_id)
+            logger.exception("could not publish the last segments")
     published = publisher.published if publisher else []
     try:
         media.put_playlist(
             session.session_id, render_playlist(published, target_duration(settings.segment_seconds), ended=True)
         )
     except Exception:
-        logger.exception("session %s: could not close the playlist", session.session_id)
+        logger.exception("could not close the playlist")
     try:
         sessions.transition(
             session.session_id,
@@ -159,7 +176,7 @@ def _fail(
             segments=len(published),
             duration=round(sum(segment.duration for segment in published), 3),
         )
-    except Exception:
-        logger.exception("session %s: could not record FAILURE (%s)", session.session_id, reason)
+    except TransitionRefused:
+        logger.warning("the session had already ended; FAILURE (%s) not recorded", reason)
     _report(session, publisher, State.FAILURE)
     return State.FAILURE

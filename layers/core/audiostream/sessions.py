@@ -139,9 +139,12 @@ class SessionStore:
         item = answer.get("Item")
         return _from_item(item) if item else None
 
-    def transition(self, session_id: str, target: State, **fields: Any) -> Session:
-        """Move the session to ``target`` if its current state allows it; else raise TransitionRefused."""
+    def transition(self, session_id: str, target: State, *, only_from: State | None = None, **fields: Any) -> Session:
+        """Move the session to ``target`` if its current state allows it (and is ``only_from``, when
+        given); else raise TransitionRefused."""
         sources = [state for state, targets in ALLOWED_TRANSITIONS.items() if target in targets]
+        if only_from is not None:
+            sources = [state for state in sources if state is only_from]
         if not sources:
             raise TransitionRefused(f"session {session_id}: no state leads to {target.value}")
         values = {f":from{i}": _to_attribute(state) for i, state in enumerate(sources)}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from .config import Settings
+from .chunking import split_into_chunks
 from .engines import TtsError, get_engine, known_engines
 
-_VOICE = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
 
 class InvalidRequest(Exception):
@@ -39,6 +38,10 @@ def _optional_string(data: dict, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRequest(field, f"{field} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest(field, f"{field} is not valid Unicode text (it contains a lone surrogate)") from None
     return value
 
 
@@ -51,6 +54,8 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("body", "the request body is not valid JSON") from None
+    except RecursionError:
+        raise InvalidRequest("body", "the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidRequest("body", "the request body must be a JSON object")
 
@@ -66,21 +71,26 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
                 field, f"{field} is {len(value)} characters long; the limit is {settings.max_text_chars}"
             )
 
+    spoken_field, spoken = ("text", text) if text else ("prompt", prompt)
+    if not split_into_chunks(spoken, settings.first_chunk_max_chars, settings.chunk_max_chars):
+        raise InvalidRequest(spoken_field, f"{spoken_field} has nothing to speak (no letters or digits)")
+
     engine_name = _optional_string(data, "engine") or settings.tts_engine
     if engine_name not in settings.tts_engines or engine_name not in known_engines():
         offered = ", ".join(name for name in settings.tts_engines if name in known_engines())
         raise InvalidRequest("engine", f"unknown engine {engine_name!r}; this service offers: {offered}")
 
     lang = (_optional_string(data, "lang") or settings.default_lang).strip().lower()
+    engine = get_engine(engine_name, settings)
     try:
-        languages = get_engine(engine_name, settings).languages()
+        languages, voices = engine.languages(), engine.voices()
     except TtsError as error:
         raise InvalidRequest("engine", f"engine {engine_name!r} is not available here: {error}", 422) from None
     if lang not in languages:
         raise InvalidRequest("lang", f"language {lang!r} is not supported by engine {engine_name!r}")
 
-    voice = _optional_string(data, "voice")
-    if voice is not None and not _VOICE.fullmatch(voice):
-        raise InvalidRequest("voice", "voice must be 1-64 letters, digits or . _ + -")
+    voice = _optional_string(data, "voice") or None
+    if voice is not None and voice not in voices:
+        raise InvalidRequest("voice", f"voice {voice[:64]!r} is not one of engine {engine_name!r}'s voices")
 
-    return StartRequest(text=text or prompt, prompt=prompt, lang=lang, engine=engine_name, voice=voice or None)
+    return StartRequest(text=spoken, prompt=prompt, lang=lang, engine=engine_name, voice=voice)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .config import Settings
 from .hls import render_playlist, target_duration
 from .invoker import Invoker
-from .sessions import Session, SessionStore, State, new_session_id
+from .sessions import Session, SessionStore, State, TransitionRefused, new_session_id
 from .start_request import StartRequest
 from .storage import MediaStore
 from .observability import logger, session_log_context, tracer
@@ -37,15 +37,29 @@ def start_session(
                 playlist=media.playlist_url(session_id),
             )
         )
+        target = target_duration(settings.segment_seconds)
         try:
-            media.put_playlist(session_id, render_playlist([], target_duration(settings.segment_seconds), ended=False))
+            media.put_playlist(session_id, render_playlist([], target, ended=False))
             invoker.invoke(generate_event(session_id))
         except Exception as error:
             logger.exception("the session could not be handed to generate")
-            sessions.transition(session_id, State.FAILURE, error=f"generation could not be started: {error}")
+            _end_unstarted(session_id, f"generation could not be started: {error}", target, sessions, media)
             raise StartFailed(str(error)) from error
         logger.info("session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)})
     return session
+
+
+def _end_unstarted(session_id: str, reason: str, target: int, sessions: SessionStore, media: MediaStore) -> None:
+    """FAILURE, but only from PENDING: an invoke that failed late may still have reached generate."""
+    try:
+        sessions.transition(session_id, State.FAILURE, only_from=State.PENDING, error=reason)
+    except TransitionRefused:
+        logger.warning("generate claimed the session after all; leaving it to generate")
+        return
+    try:
+        media.put_playlist(session_id, render_playlist([], target, ended=True))
+    except Exception:
+        logger.exception("could not close the playlist of a session that never started")
 
 
 def start_answer(session: Session) -> dict:

@@ -17,6 +17,10 @@ class TtsEngine(Protocol):
         """Language codes this engine accepts (lower case)."""
         ...
 
+    def voices(self) -> frozenset[str]:
+        """Values this engine accepts as ``voice`` (engine-specific: a variant, an accent)."""
+        ...
+
     def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
         """Signed 16-bit little-endian mono PCM of ``text`` spoken in ``lang``."""
         ...

@@ -30,14 +30,26 @@ def read_wav_pcm(wav: bytes) -> tuple[int, bytes]:
     raise TtsError("WAV stream without audio data")
 
 
-@lru_cache(maxsize=4)
-def _installed_languages(binary: str) -> frozenset[str]:
+def _voice_listing(binary: str, option: str) -> str:
     try:
-        listing = subprocess.run(
-            [binary, "--voices"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout
+        return subprocess.run([binary, option], capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError) as error:
         raise TtsError(f"espeak-ng is not usable: {error}") from error
+
+
+@lru_cache(maxsize=4)
+def _installed_variants(binary: str) -> frozenset[str]:
+    # The File column names each variant as "!v/<name>"; "-v en+<name>" selects it.
+    return frozenset(
+        columns[4].removeprefix("!v/")
+        for columns in (line.split() for line in _voice_listing(binary, "--voices=variant").splitlines()[1:])
+        if len(columns) > 4
+    )
+
+
+@lru_cache(maxsize=4)
+def _installed_languages(binary: str) -> frozenset[str]:
+    listing = _voice_listing(binary, "--voices")
     # Columns: Pty Language Age/Gender VoiceName File, then "(code priority)" pairs naming the
     # further languages a voice speaks: "en-gb ... (en 2)" makes plain "en" usable too.
     codes = set()
@@ -59,6 +71,9 @@ class EspeakEngine:
 
     def languages(self) -> frozenset[str]:
         return _installed_languages(self.binary)
+
+    def voices(self) -> frozenset[str]:
+        return _installed_variants(self.binary)
 
     def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
         # The text goes through stdin, never argv, so it can never be read as an option.

@@ -12,6 +12,13 @@ from gtts.tts import gTTSError
 from .base import TtsError
 
 
+# Google Translate domains gTTS can use for an accent (its ``tld``). A fixed list: the value becomes
+# part of the host name gTTS connects to.
+ACCENTS = frozenset(
+    {"com", "co.uk", "com.au", "ca", "co.in", "ie", "co.za", "com.ng", "com.br", "pt", "com.mx", "es", "fr", "de"}
+)
+
+
 class _GttsAt(gTTS):
     """gTTS sending its requests to another batchexecute endpoint (a mirror, a proxy, a test server)."""
 
@@ -37,6 +44,9 @@ class GttsEngine:
 
     def languages(self) -> frozenset[str]:
         return frozenset(code.lower() for code in tts_langs())
+
+    def voices(self) -> frozenset[str]:
+        return ACCENTS
 
     def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
         # gTTS's ``tld`` picks the accent (com, co.uk, com.au, ...); we expose it as the voice.

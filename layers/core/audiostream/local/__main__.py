@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import aws
 from ..config import get_settings
+from ..failed_invocations import end_failed_invocation, on_failure_record
 from ..invoker import install_local_handler
 from .functions import load_handler
 from .resources import ensure_resources
@@ -61,7 +62,10 @@ def main() -> None:
     settings = get_settings()
     ensure_resources(settings)
 
-    install_local_handler(load_handler("generate"))
+    install_local_handler(
+        load_handler("generate"),
+        on_failure=lambda event, error: end_failed_invocation(on_failure_record(event, error)),
+    )
     handlers = {name: load_handler(name) for name in ("start", "status")}
     web_root = Path(os.environ.get("WEB_DIR", REPO / "web" / "dist"))
 

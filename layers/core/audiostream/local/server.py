@@ -62,7 +62,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_json(500, {"message": "Internal Server Error"})
 
     def _api(self, path: str, query: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            self._send_json(411, {"message": "Length Required: send the body with a Content-Length"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send_json(400, {"message": "Bad Request: invalid Content-Length"})
+            return
         if length > API_GATEWAY_MAX_BODY:
             self.close_connection = True
             self._send_json(413, {"message": "Request Entity Too Large"})
