@@ -4,7 +4,10 @@ SHELL := /bin/bash
 
 VENV   := .venv
 PY     := $(VENV)/bin/python
+TOOLS  := .venv-tools
 export PYTHONPATH := $(CURDIR)/layers/core
+export AUDIOSTREAM_TOOLS_BIN := $(CURDIR)/$(TOOLS)/bin
+export SAM_CLI_TELEMETRY := 0
 
 # Python 3.12 (the Lambda runtime), else 3.13: on PATH, or installed by pyenv.
 PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
@@ -14,17 +17,24 @@ PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/b
 
 SYSTEM_TOOLS := ffmpeg ffprobe espeak-ng
 
-.PHONY: help run test sysdeps venv web clean
+.PHONY: help run test deploy sysdeps venv tools web clean
 
 help:
 	@echo "make run    start the local stack (demo page, API, generation, embedded storage)"
 	@echo "make test   run the whole test suite"
+	@echo "make deploy build and deploy to AWS with SAM, then upload the demo page (DEPLOY_ARGS=--guided the first time)"
 
 run: sysdeps venv web
 	$(PY) -m audiostream.local
 
-test: sysdeps venv web
+test: sysdeps venv tools web
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# sam build needs a python3.12 on PATH: the virtual environment's.
+deploy: venv tools web
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TOOLS)/bin/sam build
+	$(TOOLS)/bin/sam deploy $(DEPLOY_ARGS)
+	$(PY) scripts/upload_page.py
 
 sysdeps:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
@@ -42,6 +52,15 @@ $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# SAM CLI, cfn-lint and checkov, in a virtual environment of their own.
+tools: $(TOOLS)/.installed
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (on PATH or under pyenv)"; exit 1; }
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
 web: web/dist/.built
 
 web/dist/.built: web/index.html package.json package-lock.json
@@ -52,4 +71,4 @@ web/dist/.built: web/index.html package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) web/dist node_modules .pytest_cache test-output
+	rm -rf $(VENV) $(TOOLS) .aws-sam web/dist node_modules .pytest_cache test-output
