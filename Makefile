@@ -28,6 +28,8 @@ run: sysdeps venv web
 	$(PY) -m audiostream.local
 
 test: sysdeps venv tools web
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # sam build needs a python3.12 on PATH: the virtual environment's.

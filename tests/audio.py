@@ -11,9 +11,19 @@ from pathlib import Path
 def probe(path: Path) -> dict:
     """Codec and duration of a media file, as ffprobe reads it after decoding every packet."""
     answer = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels:format=duration",
-         "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,sample_rate,channels:format=duration",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     data = json.loads(answer.stdout)
     stream = data["streams"][0]
@@ -29,7 +39,8 @@ def decoded_duration(path: Path) -> float:
     """Seconds of audio ffmpeg decodes from the file (fails on a corrupt stream)."""
     answer = subprocess.run(
         ["ffmpeg", "-v", "error", "-xerror", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     )
     return len(answer.stdout) / 2 / 8000
 

@@ -19,7 +19,9 @@ def mp3_speech(text: str, lang: str) -> bytes:
     wav = subprocess.run(["espeak-ng", "-v", lang, "--stdout"], input=text.encode(), capture_output=True, check=True)
     mp3 = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", "pipe:0", "-ar", "24000", "-ac", "1", "-b:a", "32k", "-f", "mp3", "pipe:1"],
-        input=wav.stdout, capture_output=True, check=True,
+        input=wav.stdout,
+        capture_output=True,
+        check=True,
     )
     return mp3.stdout
 
@@ -60,7 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         audio = base64.b64encode(mp3_speech(text, lang)).decode()
-        envelope = json.dumps([["wrb.fr", rpc_id, json.dumps([audio]), None, None, None, "generic"]], separators=(",", ":"))
+        envelope = json.dumps(
+            [["wrb.fr", rpc_id, json.dumps([audio]), None, None, None, "generic"]], separators=(",", ":")
+        )
         body = f")]}}'\n\n{len(envelope)}\n{envelope}\n".encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -1,10 +1,10 @@
 """Call one built function's handler the way Lambda lays it out, and print its answer.
 
-Usage: python -I -S run_built_handler.py FUNCTION_DIR LAYER_PYTHON_DIR EVENT_FILE
+Usage: python -I -S -B run_built_handler.py FUNCTION_DIR LAYER_PYTHON_DIR EVENT_FILE
 
 Run with ``-I -S``, so nothing but the standard library, the function's folder (Lambda's /var/task)
 and the core layer's ``python/`` folder (Lambda's /opt/python) can be imported: a module missing from
-the build fails here as it would in Lambda.
+the build fails here as it would in Lambda. ``-B`` keeps bytecode out of the build.
 """
 
 import json

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -30,7 +30,7 @@ def _short_tag(loader: yaml.Loader, suffix: str, node: yaml.Node):
 _TemplateLoader.add_multi_constructor("!", _short_tag)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_template(path: Path = REPO / "template.yaml") -> dict:
     return yaml.load(path.read_text(), Loader=_TemplateLoader)
 

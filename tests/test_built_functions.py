@@ -63,8 +63,11 @@ def prepare(url: str) -> dict:
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return event\n")
     boto3.client("lambda", **options).create_function(
-        FunctionName="audiostream-generate", Runtime="python3.12", Role=role["Role"]["Arn"],
-        Handler="app.handler", Code={"ZipFile": package.getvalue()},
+        FunctionName="audiostream-generate",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": package.getvalue()},
     )
     return options
 
@@ -107,8 +110,20 @@ def invoke(function: str, event: dict | Path, env: dict, tmp_path: Path, layer: 
         event = path
     layer = layer if layer is not None else BUILD / "CoreLayer" / "python"
     result = subprocess.run(
-        [BASE_PYTHON, "-I", "-S", str(REPO / "tests" / "run_built_handler.py"), str(BUILD / function), str(layer), str(event)],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            BASE_PYTHON,
+            "-I",
+            "-S",
+            "-B",
+            str(REPO / "tests" / "run_built_handler.py"),
+            str(BUILD / function),
+            str(layer),
+            str(event),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     (answer,) = [line for line in result.stdout.splitlines() if line.startswith("HANDLER-ANSWER ")]
@@ -160,7 +175,8 @@ def test_the_built_functions_start_report_and_generate_a_session(lambda_env, aws
     assert audio["codec"] == "aac"
     assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(text), rel=0.05)
     assert [request["text"] for request in google.requests][-2:] == [
-        "Hello from audiostream.", "This sentence was spoken by the generate function."
+        "Hello from audiostream.",
+        "This sentence was spoken by the generate function.",
     ]
     # The layer's ffmpeg 7.0 wrote the stream, not this machine's ffmpeg 5.1 (whose muxer is Lavf59).
     (tmp_path / "init.mp4").write_bytes(init)
@@ -186,7 +202,7 @@ def test_a_function_built_without_its_layer_fails_to_import(lambda_env, tmp_path
     """The harness sees only what Lambda would: without the core layer, nothing imports."""
     empty_layer = tmp_path / "empty-layer"
     empty_layer.mkdir()
-    with pytest.raises(AssertionError, match="ModuleNotFoundError: No module named 'fastapi'"):
+    with pytest.raises(AssertionError, match="ModuleNotFoundError: No module named"):
         invoke("StatusFunction", with_task_id("0" * 32), lambda_env, tmp_path, layer=empty_layer)
 
 

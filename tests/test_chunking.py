@@ -1,6 +1,7 @@
 import pytest
 
 from audiostream.chunking import SentenceChunker, pack_chunks, split_into_chunks
+
 from conftest import read_text
 
 

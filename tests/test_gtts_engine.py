@@ -7,6 +7,7 @@ from audiostream.engines import get_engine
 from audiostream.engines.base import TtsError
 from audiostream.generate import generate
 from audiostream.sessions import State
+
 from audio import espeak_alone_duration
 from fake_gtts import FakeGoogleTts
 from test_pipeline import published_audio, started
@@ -26,7 +27,12 @@ def test_gtts_speech_is_decoded_to_pcm_at_its_rate(google):
     engine = get_engine("gtts", get_settings())
     pcm = engine.synthesize("Hello from the other side.", "en", None)
     assert google.requests == [
-        {"path": "/_/TranslateWebserverUi/data/batchexecute", "rpc": "jQ1olc", "text": "Hello from the other side.", "lang": "en"}
+        {
+            "path": "/_/TranslateWebserverUi/data/batchexecute",
+            "rpc": "jQ1olc",
+            "text": "Hello from the other side.",
+            "lang": "en",
+        }
     ]
     seconds = len(pcm) / 2 / engine.sample_rate
     # MP3 adds encoder padding: a few tens of milliseconds at most.
@@ -38,7 +44,8 @@ def test_a_whole_session_with_gtts(google, sessions, media):
     session_id = started(get_settings(), sessions, media, text, engine="gtts")
     assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
     assert [request["text"] for request in google.requests] == [
-        "The first sentence is short.", "The second sentence is a little longer than the first one was."
+        "The first sentence is short.",
+        "The second sentence is a little longer than the first one was.",
     ]
     playlist, audio = published_audio(get_settings(), session_id)
     assert playlist.is_endlist and audio["codec"] == "aac"

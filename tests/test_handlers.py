@@ -114,7 +114,9 @@ def test_start_ends_the_session_as_failure_when_generate_cannot_be_invoked(
     items = aws.dynamodb().scan(TableName=settings.sessions_table)["Items"]
     assert [item["state"]["S"] for item in items] == ["FAILURE"]
     assert "could not be started" in items[0]["error"]["S"]
-    playlist = aws.s3().get_object(Bucket=settings.media_bucket, Key=f"media/hls/{items[0]['session_id']['S']}/audio.m3u8")
+    playlist = aws.s3().get_object(
+        Bucket=settings.media_bucket, Key=f"media/hls/{items[0]['session_id']['S']}/audio.m3u8"
+    )
     assert m3u8.loads(playlist["Body"].read().decode()).is_endlist
 
 
@@ -153,8 +155,15 @@ def test_generate_runs_the_session_of_its_event(sessions, media, settings, lambd
     from audiostream.sessions import Session
 
     session_id = event("generate.json")["session_id"]
-    sessions.create(Session(session_id=session_id, text="Short and sweet.", lang="en", engine="espeak",
-                            playlist=media.playlist_url(session_id)))
+    sessions.create(
+        Session(
+            session_id=session_id,
+            text="Short and sweet.",
+            lang="en",
+            engine="espeak",
+            playlist=media.playlist_url(session_id),
+        )
+    )
     generate = load_handler("generate")
     assert generate(event("generate.json"), lambda_context) == {"session_id": session_id, "outcome": "SUCCESS"}
     assert sessions.get(session_id).state is State.SUCCESS

@@ -23,8 +23,11 @@ def existing_storage(monkeypatch):
 
 def client(service, endpoint):
     return boto3.client(
-        service, endpoint_url=endpoint, region_name="eu-west-1",
-        aws_access_key_id="minio", aws_secret_access_key="minio-secret",
+        service,
+        endpoint_url=endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="minio",
+        aws_secret_access_key="minio-secret",
     )
 
 

@@ -19,6 +19,7 @@ from audiostream.sessions import State
 from audiostream.start_request import StartRequest
 from audiostream.starting import start_session
 from audiostream.storage import IMMUTABLE_CACHE_CONTROL, MediaStore
+
 from audio import espeak_alone_duration, probe_hls
 from conftest import read_text
 
@@ -59,7 +60,9 @@ def published_audio(settings, session_id) -> tuple[m3u8.M3U8, dict]:
 
 
 def versions_per_key(settings, session_id) -> dict[str, int]:
-    listing = aws.s3().list_object_versions(Bucket=settings.media_bucket, Prefix=f"{settings.media_prefix}/{session_id}/")
+    listing = aws.s3().list_object_versions(
+        Bucket=settings.media_bucket, Prefix=f"{settings.media_prefix}/{session_id}/"
+    )
     counts = {}
     for version in listing.get("Versions", []):
         name = version["Key"].rsplit("/", 1)[1]
@@ -248,7 +251,9 @@ class RecordingMediaStore(MediaStore):
 
     def put_media(self, session_id, name, body):
         if name == self.fail_on:
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "We encountered an internal error."}}, "PutObject")
+            raise ClientError(
+                {"Error": {"Code": "InternalError", "Message": "We encountered an internal error."}}, "PutObject"
+            )
         super().put_media(session_id, name, body)
         self.stored.add(name)
 

@@ -113,4 +113,7 @@ def test_a_transition_can_be_limited_to_one_source_state(sessions):
         sessions.transition(session.session_id, State.FAILURE, only_from=State.PENDING, error="late")
     assert sessions.get(session.session_id).state is State.PROGRESS
     pending = new_session(sessions)
-    assert sessions.transition(pending.session_id, State.FAILURE, only_from=State.PENDING, error="x").state is State.FAILURE
+    assert (
+        sessions.transition(pending.session_id, State.FAILURE, only_from=State.PENDING, error="x").state
+        is State.FAILURE
+    )

@@ -18,7 +18,11 @@ def refusal(raw: bytes, settings) -> InvalidRequest:
 def test_a_prompt_with_defaults(settings):
     request = parse_start_request(body(prompt="Hello there."), settings)
     assert (request.text, request.prompt, request.lang, request.engine, request.voice) == (
-        "Hello there.", "Hello there.", "en", "espeak", None
+        "Hello there.",
+        "Hello there.",
+        "en",
+        "espeak",
+        None,
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from audiostream.local.gateway import ROUTES
 from audiostream.sessions import Session
+
 from template import REPO, load_template, resources
 
 TOOLS_BIN = Path(os.environ.get("AUDIOSTREAM_TOOLS_BIN", REPO / ".venv-tools" / "bin"))
@@ -147,7 +148,12 @@ def test_page_api_and_media_share_one_origin_and_s3_is_read_through_oac():
 
 
 def test_each_function_may_do_only_what_it_needs():
-    assert actions("StartFunction") == {"dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject", "lambda:InvokeFunction"}
+    assert actions("StartFunction") == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "s3:PutObject",
+        "lambda:InvokeFunction",
+    }
     assert actions("StatusFunction") == {"dynamodb:GetItem"}
     assert actions("GenerateFunction") == {"dynamodb:UpdateItem", "s3:PutObject", "s3:GetObject", "ssm:GetParameter"}
     table = {"Fn::GetAtt": ["SessionsTable", "Arn"]}
@@ -156,7 +162,9 @@ def test_each_function_may_do_only_what_it_needs():
         for statement in policy_statements(name):
             assert statement["Effect"] == "Allow"
             assert statement["Resource"] != "*"
-            service = (statement["Action"] if isinstance(statement["Action"], str) else statement["Action"][0]).split(":")[0]
+            service = (statement["Action"] if isinstance(statement["Action"], str) else statement["Action"][0]).split(
+                ":"
+            )[0]
             expected = {"dynamodb": table, "s3": media}.get(service)
             if expected is not None:
                 assert statement["Resource"] == expected, f"{name}: {statement}"

@@ -5,6 +5,7 @@ import importlib.util
 import boto3
 
 from audiostream import aws
+
 from template import REPO
 
 spec = importlib.util.spec_from_file_location("upload_page", REPO / "scripts" / "upload_page.py")
@@ -19,11 +20,24 @@ def test_the_page_is_uploaded_with_its_types_and_the_cdn_is_invalidated(moto, se
     cloudfront = boto3.client("cloudfront", region_name="us-east-1")
     distribution = cloudfront.create_distribution(
         DistributionConfig={
-            "CallerReference": "test", "Comment": "", "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "page", "DomainName": "example.s3.amazonaws.com",
-                                                    "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-            "DefaultCacheBehavior": {"TargetOriginId": "page", "ViewerProtocolPolicy": "redirect-to-https",
-                                     "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
+            "CallerReference": "test",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "page",
+                        "DomainName": "example.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "page",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            },
         }
     )["Distribution"]["Id"]
 

@@ -1,14 +1,14 @@
 """POST /audiostream/start/: check the request, record the session, hand it to generate, answer 202."""
 
+from aws_lambda_powertools.logging import correlation_paths
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from audiostream.config import get_settings
-from audiostream.observability import logger, tracer
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.invoker import get_invoker
+from audiostream.observability import logger, tracer
 from audiostream.sessions import SessionStore
 from audiostream.start_request import InvalidRequest, parse_start_request
 from audiostream.starting import StartFailed, start_answer, start_session

@@ -8,13 +8,13 @@ use so tests and the local stack can set the environment first and call ``reset_
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import boto3
 from botocore.config import Config
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str):
     config = Config(
         retries={"mode": "standard", "max_attempts": 4},

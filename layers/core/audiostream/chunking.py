@@ -11,9 +11,7 @@ import re
 
 _SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’»)\]]*(?=\s)|[。！？]|\n\s*\n")
 _SOFT_BREAK = re.compile(r"[,;:—–]\s")
-_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "etc", "e.g", "i.e", "no", "mt"}
-)
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "etc", "e.g", "i.e", "no", "mt"})
 _SPEAKABLE = re.compile(r"\w")
 _WHITESPACE = re.compile(r"\s+")
 

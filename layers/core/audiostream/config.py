@@ -54,7 +54,7 @@ class Settings:
     gtts_url: str
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls(
             sessions_table=_env("SESSIONS_TABLE", "audiostream-sessions"),
             media_bucket=_env("MEDIA_BUCKET", "audiostream-media"),

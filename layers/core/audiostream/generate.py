@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 from .config import get_settings
+from .observability import logger, session_log_context
 from .pipeline import run_session
 from .sessions import SessionStore, is_session_id
 from .storage import MediaStore
-from .observability import logger, session_log_context
 
 
 def generate(event: dict) -> dict:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+
 from .observability import logger
 
 

@@ -19,10 +19,10 @@ from .config import Settings
 from .encoder import EncoderError, HlsEncoder
 from .engines import TtsEngine, TtsError, get_engine
 from .hls import render_playlist, target_duration
+from .observability import MetricUnit, emit_metric, logger, tracer
 from .publisher import SegmentPublisher
 from .sessions import Session, SessionStore, State, TransitionRefused
 from .storage import MediaStore
-from .observability import MetricUnit, emit_metric, logger, tracer
 
 
 class ChunkFailed(Exception):

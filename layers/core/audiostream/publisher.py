@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .encoder import HlsEncoder
 from .hls import Segment, render_playlist
@@ -61,12 +61,10 @@ class SegmentPublisher:
 
     def close_playlist(self) -> None:
         """The final playlist: every published segment and ``#EXT-X-ENDLIST``."""
-        self.media.put_playlist(
-            self.session_id, render_playlist(self.published, self.target_duration, ended=True)
-        )
+        self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=True))
 
     def publish_new(self) -> int:
-        new = self.encoder.finished_segments()[len(self.published):]
+        new = self.encoder.finished_segments()[len(self.published) :]
         if not new:
             return 0
         if not self.published:
@@ -74,9 +72,7 @@ class SegmentPublisher:
         for segment in new:
             self.media.put_media(self.session_id, segment.name, self.encoder.segment_path(segment).read_bytes())
             self.published.append(segment)
-        self.media.put_playlist(
-            self.session_id, render_playlist(self.published, self.target_duration, ended=False)
-        )
+        self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=False))
         if self.first_published_at is None:
             self.first_published_at = time.time()
         self.on_published(len(self.published), self.duration)

@@ -11,7 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -21,7 +21,7 @@ from . import aws
 from .config import Settings
 
 
-class State(str, Enum):
+class State(StrEnum):
     PENDING = "PENDING"
     PROGRESS = "PROGRESS"
     SUCCESS = "SUCCESS"
@@ -113,18 +113,14 @@ class SessionStore:
         self.ttl_seconds = ttl_days * 86400
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SessionStore":
+    def from_settings(cls, settings: Settings) -> SessionStore:
         return cls(settings.sessions_table, settings.session_ttl_days)
 
     def create(self, session: Session) -> Session:
         now = time.time()
         session.created_at = session.updated_at = now
         session.expires_at = int(now) + self.ttl_seconds
-        item = {
-            key: _to_attribute(value)
-            for key, value in session.__dict__.items()
-            if value is not None
-        }
+        item = {key: _to_attribute(value) for key, value in session.__dict__.items() if value is not None}
         aws.dynamodb().put_item(
             TableName=self.table,
             Item=item,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .config import Settings
 from .chunking import split_into_chunks
+from .config import Settings
 from .engines import TtsError, get_engine, known_engines
-
 
 
 class InvalidRequest(Exception):

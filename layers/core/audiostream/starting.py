@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 from .config import Settings
 from .hls import render_playlist, target_duration
 from .invoker import Invoker
+from .observability import logger, session_log_context, tracer
 from .sessions import Session, SessionStore, State, TransitionRefused, new_session_id
 from .start_request import StartRequest
 from .storage import MediaStore
-from .observability import logger, session_log_context, tracer
 
 
 class StartFailed(Exception):
@@ -45,7 +44,9 @@ def start_session(
             logger.exception("the session could not be handed to generate")
             _end_unstarted(session_id, f"generation could not be started: {error}", target, sessions, media)
             raise StartFailed(str(error)) from error
-        logger.info("session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)})
+        logger.info(
+            "session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)}
+        )
     return session
 
 

@@ -27,7 +27,7 @@ class MediaStore:
         self.prefix = prefix
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "MediaStore":
+    def from_settings(cls, settings: Settings) -> MediaStore:
         return cls(settings.media_bucket, settings.media_prefix)
 
     def key(self, session_id: str, name: str) -> str:

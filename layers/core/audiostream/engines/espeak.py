@@ -79,9 +79,7 @@ class EspeakEngine:
         # The text goes through stdin, never argv, so it can never be read as an option.
         command = [self.binary, "-v", f"{lang}+{voice}" if voice else lang, "-b", "1", "--stdout"]
         try:
-            result = subprocess.run(
-                command, input=text.encode(), capture_output=True, timeout=self.timeout
-            )
+            result = subprocess.run(command, input=text.encode(), capture_output=True, timeout=self.timeout)
         except subprocess.TimeoutExpired as error:
             raise TtsError(f"espeak-ng took longer than {self.timeout:g} s") from error
         except OSError as error:

@@ -11,7 +11,6 @@ from gtts.tts import gTTSError
 
 from .base import TtsError
 
-
 # Google Translate domains gTTS can use for an accent (its ``tld``). A fixed list: the value becomes
 # part of the host name gTTS connects to.
 ACCENTS = frozenset(
@@ -61,8 +60,21 @@ class GttsEngine:
 
     def _decode(self, mp3: bytes) -> bytes:
         command = [
-            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "mp3", "-i", "pipe:0",
-            "-f", "s16le", "-ac", "1", "-ar", str(self.sample_rate), "pipe:1",
+            self.ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "mp3",
+            "-i",
+            "pipe:0",
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            str(self.sample_rate),
+            "pipe:1",
         ]
         try:
             result = subprocess.run(command, input=mp3, capture_output=True, timeout=self.timeout)

@@ -76,7 +76,7 @@ def main() -> None:
         f"  storage: {storage} (table {settings.sessions_table}, bucket {settings.media_bucket})\n"
         f"  engine: {settings.tts_engine} (offered: {', '.join(settings.tts_engines)}); "
         f"{settings.local_generate_concurrency} sessions generate at once\n"
-        f"  open {url} in a browser, or: curl -s -X POST {url}audiostream/start/ -d '{{\"prompt\": \"Hello\"}}'",
+        f'  open {url} in a browser, or: curl -s -X POST {url}audiostream/start/ -d \'{{"prompt": "Hello"}}\'',
         flush=True,
     )
     try:

@@ -8,8 +8,9 @@ import base64
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from ..invoker import LocalLambdaContext
@@ -60,7 +61,14 @@ def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 
 
 def build_event(
-    route: Route, parameters: dict, method: str, path: str, query: str, headers: dict[str, str], body: bytes, source_ip: str
+    route: Route,
+    parameters: dict,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str,
 ) -> dict:
     try:
         text, encoded = body.decode("utf-8"), False

@@ -39,9 +39,7 @@ def ensure_bucket(settings: Settings) -> None:
             raise
     region = s3.meta.region_name
     if region and region != "us-east-1":
-        s3.create_bucket(
-            Bucket=settings.media_bucket, CreateBucketConfiguration={"LocationConstraint": region}
-        )
+        s3.create_bucket(Bucket=settings.media_bucket, CreateBucketConfiguration={"LocationConstraint": region})
     else:
         s3.create_bucket(Bucket=settings.media_bucket)
     s3.put_bucket_lifecycle_configuration(

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config import Settings
-from .gateway import Handler, call_handler, build_event, find_route
+from .gateway import Handler, build_event, call_handler, find_route
 
 logger = logging.getLogger(__name__)
 
