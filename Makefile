@@ -15,9 +15,7 @@ PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/b
                      $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; \
                    done)
 
-SYSTEM_TOOLS := ffmpeg ffprobe espeak-ng
-
-.PHONY: help run test deploy sysdeps venv tools web clean
+.PHONY: help run test deploy sysdeps browser venv tools web clean
 
 help:
 	@echo "make run    start the local stack (demo page, API, generation, embedded storage)"
@@ -27,7 +25,7 @@ help:
 run: sysdeps venv web
 	$(PY) -m audiostream.local
 
-test: sysdeps venv tools web
+test: sysdeps browser venv tools web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -38,13 +36,22 @@ deploy: venv tools web
 	$(TOOLS)/bin/sam deploy $(DEPLOY_ARGS)
 	$(PY) scripts/upload_page.py
 
-sysdeps:
-	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+# $(call apt_install,COMMANDS,PACKAGES): install the Debian packages if any of the commands is missing.
+define apt_install
+	@missing=""; for tool in $(1); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing ffmpeg and espeak-ng (missing:$$missing)"; \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq ffmpeg espeak-ng >/dev/null; \
+	  echo "installing $(2) (missing:$$missing)"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(2) >/dev/null; \
 	fi
+endef
+
+sysdeps:
+	$(call apt_install,ffmpeg ffprobe espeak-ng,ffmpeg espeak-ng)
+
+# Debian's chromium, for the browser tests (Playwright drives it; no browser download).
+browser:
+	$(call apt_install,chromium,chromium)
 
 venv: $(VENV)/.installed
 
@@ -65,10 +72,10 @@ $(TOOLS)/.installed: requirements-tools.txt
 
 web: web/dist/.built
 
-web/dist/.built: web/index.html package.json package-lock.json
+web/dist/.built: web/index.html web/app.js web/style.css package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p web/dist
-	cp web/index.html web/dist/
+	cp web/index.html web/app.js web/style.css web/dist/
 	cp node_modules/hls.js/dist/hls.min.js web/dist/
 	touch $@
 

@@ -174,3 +174,21 @@ def test_generate_runs_the_session_of_its_event(sessions, media, settings, lambd
 @pytest.mark.parametrize("bad_event", [{}, {"session_id": 5}, {"session_id": "../../x"}, []])
 def test_generate_drops_a_malformed_event_without_raising(moto, lambda_context, bad_event):
     assert load_handler("generate")(bad_event, lambda_context)["outcome"] == "rejected"
+
+
+def test_engines_lists_what_start_accepts(status, lambda_context):
+    data = status_event("0123456789abcdef0123456789abcdef")
+    data["rawPath"] = data["requestContext"]["http"]["path"] = "/audiostream/engines/"
+    data["routeKey"] = data["requestContext"]["routeKey"] = "GET /audiostream/engines/"
+    data.pop("pathParameters")
+    answer = status(data, lambda_context)
+    assert answer["statusCode"] == 200
+    body = answer_json(answer)
+    assert (body["default_engine"], body["default_lang"], body["max_text_chars"]) == ("espeak", "en", 5000)
+    engines = {engine["name"]: engine for engine in body["engines"]}
+    assert set(engines) == {"espeak", "gtts"}
+    espeak_languages = {language["code"]: language["name"] for language in engines["espeak"]["languages"]}
+    assert espeak_languages["en-gb"] == "English (Great Britain)" and espeak_languages["en"] == "English"
+    assert "f3" in engines["espeak"]["voices"] and "co.uk" in engines["gtts"]["voices"]
+    names = [language["name"] for language in engines["gtts"]["languages"]]
+    assert names == sorted(names)

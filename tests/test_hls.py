@@ -14,6 +14,7 @@ def test_the_empty_playlist_is_a_valid_open_event_playlist():
     assert playlist.segments == []
     assert not playlist.is_endlist
     assert playlist.target_duration == 2
+    assert playlist.start.time_offset == 0 and playlist.start.precise == "YES"
 
 
 def test_a_growing_playlist_names_its_segments_with_the_init_map_and_stays_open():

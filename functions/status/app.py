@@ -1,10 +1,12 @@
-"""GET /audiostream/task-status/<task_id>/: the session's state and progress, read-only."""
+"""Read-only routes: GET /audiostream/task-status/<task_id>/ (a session's state and progress) and
+GET /audiostream/engines/ (what start accepts)."""
 
 from aws_lambda_powertools.logging import correlation_paths
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
+from audiostream.catalog import describe_engines
 from audiostream.config import get_settings
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
@@ -26,6 +28,13 @@ async def task_status(task_id: str) -> JSONResponse:
             logger.info("status of an unknown session")
             return error_response(404, f"no task with id {task_id!r}", "task_id")
         return JSONResponse(describe_status(session), headers={"Cache-Control": "no-store"})
+
+
+@app.get("/audiostream/engines/")
+@app.get("/audiostream/engines")
+async def engines() -> JSONResponse:
+    """The engines, languages and voices start accepts, for the page's pickers."""
+    return JSONResponse(describe_engines(get_settings()), headers={"Cache-Control": "max-age=300"})
 
 
 asgi_handler = Mangum(app, lifespan="off")

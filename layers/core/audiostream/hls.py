@@ -30,6 +30,10 @@ def render_playlist(segments: list[Segment], target: int, ended: bool) -> str:
         "#EXT-X-MEDIA-SEQUENCE:0",
         "#EXT-X-PLAYLIST-TYPE:EVENT",
         "#EXT-X-INDEPENDENT-SEGMENTS",
+        # Listeners want the story from its first word, not from the live edge where players join
+        # an open playlist by default (Safari, hls.js without startPosition). The stream is made
+        # faster than real time, so starting three target durations from the end is not needed.
+        "#EXT-X-START:TIME-OFFSET=0,PRECISE=YES",
     ]
     if segments:
         lines.append(f'#EXT-X-MAP:URI="{INIT_NAME}"')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 
@@ -13,8 +14,8 @@ class TtsEngine(Protocol):
     name: str
     sample_rate: int
 
-    def languages(self) -> frozenset[str]:
-        """Language codes this engine accepts (lower case)."""
+    def languages(self) -> Mapping[str, str]:
+        """Language codes this engine accepts (lower case), each with a name for people."""
         ...
 
     def voices(self) -> frozenset[str]:

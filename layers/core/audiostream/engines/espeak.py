@@ -48,17 +48,19 @@ def _installed_variants(binary: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4)
-def _installed_languages(binary: str) -> frozenset[str]:
-    listing = _voice_listing(binary, "--voices")
+def _installed_languages(binary: str) -> dict[str, str]:
     # Columns: Pty Language Age/Gender VoiceName File, then "(code priority)" pairs naming the
     # further languages a voice speaks: "en-gb ... (en 2)" makes plain "en" usable too.
-    codes = set()
-    for line in listing.splitlines()[1:]:
+    names: dict[str, str] = {}
+    for line in _voice_listing(binary, "--voices").splitlines()[1:]:
         columns = line.split()
-        if len(columns) > 1:
-            codes.add(columns[1].lower())
-            codes.update(code.lower() for code in re.findall(r"\((\S+) \d+\)", line))
-    return frozenset(codes)
+        if len(columns) < 4:
+            continue
+        name = columns[3].replace("_", " ")
+        names[columns[1].lower()] = name
+        for code in re.findall(r"\((\S+) \d+\)", line):
+            names.setdefault(code.lower(), name.split(" (")[0])
+    return names
 
 
 class EspeakEngine:
@@ -69,7 +71,7 @@ class EspeakEngine:
         self.binary = binary
         self.timeout = timeout
 
-    def languages(self) -> frozenset[str]:
+    def languages(self) -> dict[str, str]:
         return _installed_languages(self.binary)
 
     def voices(self) -> frozenset[str]:

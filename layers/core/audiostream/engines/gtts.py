@@ -41,8 +41,8 @@ class GttsEngine:
         self.timeout = timeout
         self.endpoint = endpoint
 
-    def languages(self) -> frozenset[str]:
-        return frozenset(code.lower() for code in tts_langs())
+    def languages(self) -> dict[str, str]:
+        return {code.lower(): name for code, name in tts_langs().items()}
 
     def voices(self) -> frozenset[str]:
         return ACCENTS

@@ -42,6 +42,8 @@ ROUTES = (
     Route("POST", "/audiostream/start", "start"),
     Route("GET", "/audiostream/task-status/{task_id}/", "status"),
     Route("GET", "/audiostream/task-status/{task_id}", "status"),
+    Route("GET", "/audiostream/engines/", "status"),
+    Route("GET", "/audiostream/engines", "status"),
 )
 
 

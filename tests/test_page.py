@@ -1,0 +1,194 @@
+"""The demo page in a real browser: headless Debian chromium driven by Playwright, against the local stack.
+
+Screenshots and the measured times land in test-output/.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from conftest import REPO, read_text
+
+pytestmark = pytest.mark.e2e
+
+OUTPUT = REPO / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+# This machine has no network but loopback: keep chromium from calling home at every start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHORT_TEXT = "Hello there. This sentence is spoken as soon as it is made, and the next one follows it."
+
+
+@pytest.fixture(scope="module")
+def browser():
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, local_stack):
+    context = browser.new_context(viewport={"width": 900, "height": 1000})
+    page = context.new_page()
+    page.script_errors = []
+    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+    page.goto(local_stack.url + "/")
+    page.wait_for_function("document.getElementById('lang').options.length > 1")
+    yield page
+    context.close()
+
+
+def player(page: Page, expression: str):
+    return page.evaluate(f"(() => {{ const audio = document.getElementById('player'); return {expression}; }})()")
+
+
+def test_a_prompt_plays_from_the_start_while_it_is_made_and_the_page_ends_done(page):
+    page.fill("#prompt", read_text("three_paragraphs.txt"))
+    page.select_option("#engine", "espeak")
+    page.select_option("#lang", "en-gb")
+    page.click("#start")
+
+    page.wait_for_function("window.audiostream.firstSoundMs !== null", timeout=15_000)
+    assert player(page, "audio.currentTime") < 1.5  # from the first word
+    page.wait_for_function("document.getElementById('player').currentTime > 2", timeout=15_000)
+    passed_two_seconds = page.evaluate("performance.now()")
+    page.screenshot(path=OUTPUT / "page-playing.png")
+
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=30_000)
+    done_at = page.evaluate("performance.now()")
+    # Playback passed 2 s while the session was still generating, or within a few seconds of its end.
+    assert passed_two_seconds - done_at < 5_000
+    assert page.eval_on_selector("#progress", "bar => bar.value") == 100
+    assert page.text_content("#progress-text") == "100 %"
+    status = page.text_content("#status")
+    assert status.startswith("Done: ") and status.endswith(" s of audio.")
+    assert page.get_attribute("#start", "aria-disabled") == "false"
+    chunks = page.text_content("#chunks")
+    assert chunks.split(" of ")[0] == chunks.split(" of ")[1]
+    assert page.text_content("#first-sound").endswith(" s")
+    assert player(page, "audio.error") is None and not player(page, "audio.paused")
+    assert page.evaluate("window.audiostream.fatalPlayerErrors") == [] and page.script_errors == []
+    # Once the closed playlist is loaded, the player knows the whole length.
+    generated = float(page.text_content("#audio-seconds").removesuffix(" s"))
+    page.wait_for_function(f"Math.abs(document.getElementById('player').duration - {generated}) < 0.5", timeout=10_000)
+    page.screenshot(path=OUTPUT / "page-done.png")
+
+
+def test_an_empty_prompt_shows_the_servers_error_and_the_page_stays_usable(page):
+    page.fill("#prompt", "   ")
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.state === 'error'")
+    assert page.text_content("#status") == "prompt (or text) is required and must not be blank"
+    assert page.get_attribute("#status", "class") == "status error"
+    assert page.evaluate("document.activeElement.id") == "prompt"  # focus back where the fix goes
+    assert player(page, "audio.error") is None and player(page, "audio.currentSrc") == ""
+    assert page.evaluate("window.audiostream.fatalPlayerErrors") == []
+    page.screenshot(path=OUTPUT / "page-empty-prompt.png")
+
+    # The Start button works again: a real text now plays.
+    page.fill("#prompt", SHORT_TEXT)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("window.audiostream.firstSoundMs !== null", timeout=15_000)
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=15_000)
+    assert page.script_errors == []
+
+
+def test_a_text_over_the_limit_shows_the_servers_error(page):
+    page.fill("#prompt", "a" * 5001)
+    assert page.text_content("#counter") == "5001 / 5000"
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.state === 'error'")
+    assert page.text_content("#status") == "prompt is 5001 characters long; the limit is 5000"
+
+
+def test_the_pickers_follow_the_engine(page):
+    engines = page.eval_on_selector_all("#engine option", "options => options.map(o => o.value)")
+    assert engines == ["espeak", "gtts"] and page.input_value("#engine") == "espeak"
+    assert page.input_value("#lang") == "en"
+    espeak_languages = page.eval_on_selector_all("#lang option", "options => options.length")
+    page.select_option("#engine", "gtts")
+    assert page.input_value("#lang") == "en"  # kept, as gTTS speaks it too
+    assert page.eval_on_selector_all("#lang option", "options => options.length") != espeak_languages
+    assert "co.uk" in page.eval_on_selector_all("#voice option", "options => options.map(o => o.value)")
+
+
+def test_keyboard_only_use_reaches_every_control_with_labels(page):
+    order = []
+    page.focus("#prompt")
+    for _ in range(5):
+        order.append(page.evaluate("document.activeElement.id"))
+        page.keyboard.press("Tab")
+    assert order == ["prompt", "engine", "lang", "voice", "start"]
+    for control in ("prompt", "engine", "lang", "voice", "progress"):
+        assert page.eval_on_selector(f"label[for={control}]", "label => label.textContent.trim()")
+    assert page.get_attribute("#status", "role") == "status"
+    assert page.get_attribute("#status", "aria-live") == "polite"
+
+
+def test_time_from_click_to_first_sound(page):
+    """Recorded for the README and the notes (a measurement, not a pass/fail figure)."""
+    times = []
+    for _ in range(5):
+        page.fill("#prompt", SHORT_TEXT)
+        page.click("#start")
+        page.wait_for_function("window.audiostream.firstSoundMs !== null", timeout=15_000)
+        times.append(page.evaluate("window.audiostream.firstSoundMs"))
+        page.wait_for_function("document.body.dataset.state === 'done'", timeout=15_000)
+    assert all(isinstance(ms, int) and ms > 0 for ms in times)
+    (OUTPUT / "first-sound.json").write_text(
+        json.dumps({"click_to_first_playing_ms": times, "median_ms": statistics.median(times)}, indent=2)
+    )
+
+
+SEED_CLIENT = """async (text) => {
+  // The seed's frontend, as its documentation shows it: the player starts from the start answer's
+  // playlist at once, with the seed's hls.js settings, and the status is polled every second.
+  const audio = document.createElement('audio');
+  document.body.append(audio);
+  const seen = { fatal: [], fragments: [], firstPlayingAt: null, states: [] };
+  window.seed = seen;
+  const response = await fetch('/audiostream/start/', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt: text, lang: 'en' }),
+  });
+  const { task_id, playlist } = await response.json();
+  const hls = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 3, maxBufferLength: 10,
+                        startFragPrefetch: true, manifestLoadingMaxRetry: 8 });
+  hls.on(Hls.Events.ERROR, (event, data) => { if (data.fatal) seen.fatal.push(data.details); });
+  hls.on(Hls.Events.FRAG_LOADED, (event, data) => seen.fragments.push(data.frag.sn));
+  audio.addEventListener('playing', () => { seen.firstPlayingAt ??= audio.currentTime; });
+  hls.loadSource(playlist);
+  hls.attachMedia(audio);
+  audio.play().catch(() => {});
+  const checkStatus = async () => {
+    const data = await (await fetch(`/audiostream/task-status/${task_id}/`)).json();
+    seen.states.push(data.state);
+    if (data.state === 'PENDING' || data.state === 'PROGRESS') setTimeout(checkStatus, 1000);
+  };
+  checkStatus();
+  seen.audio = audio;
+}"""
+
+
+def test_the_seeds_own_client_plays_from_the_beginning_without_a_fatal_error(page):
+    page.evaluate(SEED_CLIENT, read_text("three_paragraphs.txt"))
+    page.wait_for_function("window.seed.audio.currentTime > 2", timeout=20_000)
+    seen = page.evaluate("({ ...window.seed, audio: undefined })")
+    assert seen["fatal"] == []
+    assert seen["fragments"][0] == 0  # the first segment, not the live edge
+    assert seen["firstPlayingAt"] < 0.5
+    page.wait_for_function("window.seed.states.at(-1) === 'SUCCESS'", timeout=20_000)
+    assert page.evaluate("window.seed.fatal") == []

@@ -1,0 +1,302 @@
+"use strict";
+
+// The audiostream demo page: start a session, follow its status, play its HLS stream as it grows.
+// Served from the same origin as the API and the media (CloudFront in AWS, `make run` locally),
+// so every URL here is relative.
+
+const API = {
+  start: "/audiostream/start/",
+  engines: "/audiostream/engines/",
+};
+const POLL_UNTIL_FIRST_SEGMENT_MS = 150; // the first segment is usually listed within ~0.3 s
+const POLL_MS = 1000;
+const MAX_PLAYER_RECOVERIES = 5;
+const NATIVE_RETRIES = 15;
+
+// hls.js, tuned for an EVENT playlist that starts empty and grows faster than real time.
+const HLS_CONFIG = {
+  startPosition: 0, // from the first word, not the live edge
+  maxBufferLength: 8,
+  maxMaxBufferLength: 20,
+  backBufferLength: 30,
+  playlistLoadPolicy: retryPolicy(15),
+  manifestLoadPolicy: retryPolicy(15),
+  fragLoadPolicy: retryPolicy(8),
+};
+
+function retryPolicy(maxNumRetry) {
+  return {
+    default: {
+      maxTimeToFirstByteMs: 8000,
+      maxLoadTimeMs: 20000,
+      timeoutRetry: { maxNumRetry: 4, retryDelayMs: 250, maxRetryDelayMs: 2000 },
+      errorRetry: { maxNumRetry, retryDelayMs: 250, maxRetryDelayMs: 4000 },
+    },
+  };
+}
+
+const $ = (id) => document.getElementById(id);
+const view = {
+  form: $("request"),
+  prompt: $("prompt"),
+  counter: $("counter"),
+  engine: $("engine"),
+  lang: $("lang"),
+  voice: $("voice"),
+  start: $("start"),
+  status: $("status"),
+  progress: $("progress"),
+  progressText: $("progress-text"),
+  player: $("player"),
+  firstSound: $("first-sound"),
+  chunks: $("chunks"),
+  audioSeconds: $("audio-seconds"),
+  segments: $("segments"),
+};
+
+// What tests and curious users can read from the console.
+window.audiostream = { firstSoundMs: null, fatalPlayerErrors: [], state: "idle" };
+
+let catalog = { engines: [], max_text_chars: 5000 };
+let current = null; // the session being followed: {id, statusUrl, playlist, clickedAt, player, ended}
+
+// ------------------------------------------------------------------ status line and facts
+
+function showStatus(text, kind) {
+  view.status.textContent = text;
+  view.status.className = `status ${kind}`;
+  document.body.dataset.state = kind;
+  window.audiostream.state = kind;
+}
+
+function setBusy(busy) {
+  view.start.setAttribute("aria-disabled", String(busy));
+  view.start.textContent = busy ? "Generating…" : "Start";
+  document.querySelector(".listen").setAttribute("aria-busy", String(busy));
+}
+
+function showProgress(percent) {
+  view.progress.value = percent;
+  view.progress.textContent = `${percent} %`;
+  view.progressText.textContent = `${percent} %`;
+}
+
+function showFacts(status) {
+  if (status.chunk_count !== undefined) {
+    view.chunks.textContent = status.chunks_total
+      ? `${status.chunk_count} of ${status.chunks_total}`
+      : String(status.chunk_count);
+    view.audioSeconds.textContent = `${status.duration.toFixed(1)} s`;
+    view.segments.textContent = String(status.segments);
+  }
+  if (status.progress !== undefined) showProgress(status.progress);
+}
+
+function resetFacts() {
+  showProgress(0);
+  for (const fact of [view.firstSound, view.chunks, view.audioSeconds, view.segments]) fact.textContent = "–";
+  window.audiostream.firstSoundMs = null;
+}
+
+function updateCounter() {
+  const length = view.prompt.value.length;
+  view.counter.textContent = `${length} / ${catalog.max_text_chars}`;
+  view.counter.classList.toggle("over", length > catalog.max_text_chars);
+}
+
+// ------------------------------------------------------------------ engines, languages, voices
+
+function fillSelect(select, options, selected) {
+  select.replaceChildren(
+    ...options.map(({ value, label }) => {
+      const option = new Option(label, value);
+      option.selected = value === selected;
+      return option;
+    }),
+  );
+}
+
+function fillLanguagesAndVoices() {
+  const engine = catalog.engines.find((candidate) => candidate.name === view.engine.value);
+  if (!engine) return;
+  const previous = view.lang.value || catalog.default_lang;
+  const codes = engine.languages.map((language) => language.code);
+  fillSelect(
+    view.lang,
+    engine.languages.map((language) => ({ value: language.code, label: `${language.name} (${language.code})` })),
+    codes.includes(previous) ? previous : codes.includes(catalog.default_lang) ? catalog.default_lang : codes[0],
+  );
+  fillSelect(view.voice, [{ value: "", label: "Default" }, ...engine.voices.map((v) => ({ value: v, label: v }))], "");
+}
+
+async function loadCatalog() {
+  try {
+    const response = await fetch(API.engines);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    catalog = await response.json();
+  } catch (error) {
+    showStatus(`Could not load the list of engines (${error.message}); the server's defaults will be used.`, "error");
+    return;
+  }
+  fillSelect(
+    view.engine,
+    catalog.engines.map((engine) => ({ value: engine.name, label: engine.name })),
+    catalog.default_engine,
+  );
+  fillLanguagesAndVoices();
+  updateCounter();
+}
+
+// ------------------------------------------------------------------ the player
+
+function stopPlayer() {
+  if (current?.player?.hls) current.player.hls.destroy();
+  view.player.removeAttribute("src");
+  view.player.load();
+}
+
+function startPlayer(session) {
+  const audio = view.player;
+  session.player = { recoveries: 0 };
+  audio.addEventListener("playing", () => onFirstSound(session), { once: true });
+  if (window.Hls && Hls.isSupported()) {
+    const hls = new Hls(HLS_CONFIG);
+    session.player.hls = hls;
+    hls.on(Hls.Events.ERROR, (_event, data) => onHlsError(session, data));
+    hls.loadSource(session.playlist);
+    hls.attachMedia(audio);
+  } else if (audio.canPlayType("application/vnd.apple.mpegurl")) {
+    startNativePlayer(session); // Safari, iOS
+  } else {
+    showStatus("This browser cannot play HLS audio.", "error");
+    return;
+  }
+  audio.play().catch(() => {
+    if (session === current) showStatus("Ready to play: press play on the player.", "playing");
+  });
+}
+
+function startNativePlayer(session) {
+  const audio = view.player;
+  let retries = 0;
+  audio.addEventListener("error", () => {
+    if (session !== current || retries >= NATIVE_RETRIES) return;
+    retries += 1;
+    const resumeAt = audio.currentTime;
+    setTimeout(() => {
+      audio.src = session.playlist;
+      audio.currentTime = resumeAt;
+      audio.play().catch(() => {});
+    }, Math.min(250 * 2 ** retries, 4000));
+  });
+  audio.src = session.playlist;
+}
+
+function onHlsError(session, data) {
+  if (!data.fatal || session !== current) return;
+  const hls = session.player.hls;
+  if (session.player.recoveries < MAX_PLAYER_RECOVERIES) {
+    session.player.recoveries += 1;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    else hls.startLoad();
+    return;
+  }
+  window.audiostream.fatalPlayerErrors.push(`${data.type}: ${data.details}`);
+  showStatus(`The player gave up: ${data.details}.`, "error");
+}
+
+function onFirstSound(session) {
+  if (session !== current) return;
+  const elapsed = performance.now() - session.clickedAt;
+  window.audiostream.firstSoundMs = Math.round(elapsed);
+  view.firstSound.textContent = `${(elapsed / 1000).toFixed(2)} s`;
+  if (!session.ended) showStatus("Playing while the rest is generated…", "playing");
+}
+
+// ------------------------------------------------------------------ following a session
+
+async function follow(session) {
+  let status;
+  try {
+    const response = await fetch(session.statusUrl, { cache: "no-store" });
+    status = await response.json();
+    if (!response.ok) throw new Error(status.error || `HTTP ${response.status}`);
+  } catch (error) {
+    if (session !== current) return;
+    showStatus(`Lost track of the session (${error.message}); retrying…`, "loading");
+    setTimeout(() => follow(session), POLL_MS);
+    return;
+  }
+  if (session !== current) return;
+  showFacts(status);
+
+  const ended = status.state === "SUCCESS" || status.state === "FAILURE";
+  if (!session.player && (status.segments > 0 || ended)) startPlayer(session);
+
+  if (status.state === "SUCCESS") {
+    session.ended = true;
+    showStatus(`Done: ${status.duration.toFixed(1)} s of audio.`, "done");
+    setBusy(false);
+  } else if (status.state === "FAILURE") {
+    session.ended = true;
+    const kept = status.segments > 0 ? ` The ${status.duration.toFixed(1)} s made before it stay playable.` : "";
+    showStatus(`Failed: ${status.error}.${kept}`, "error");
+    setBusy(false);
+  } else {
+    if (status.state === "PENDING") showStatus("Waiting for a free generator…", "loading");
+    else if (view.player.paused || view.player.readyState < 3) showStatus("Generating speech…", "loading");
+    setTimeout(() => follow(session), session.player ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
+  }
+}
+
+async function start() {
+  if (view.start.getAttribute("aria-disabled") === "true") return;
+  const text = view.prompt.value;
+  stopPlayer();
+  resetFacts();
+  current = null;
+  setBusy(true);
+  showStatus("Starting…", "loading");
+  const clickedAt = performance.now();
+  const body = { prompt: text, lang: view.lang.value || undefined, engine: view.engine.value || undefined };
+  if (view.voice.value) body.voice = view.voice.value;
+
+  let response;
+  let answer;
+  try {
+    response = await fetch(API.start, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    answer = await response.json().catch(() => ({ error: `the server answered HTTP ${response.status}` }));
+  } catch (error) {
+    showStatus(`Could not reach the server: ${error.message}.`, "error");
+    setBusy(false);
+    return;
+  }
+  if (!response.ok) {
+    showStatus(answer.error || `The server answered HTTP ${response.status}.`, "error");
+    setBusy(false);
+    if (answer.field === "prompt" || answer.field === "text") view.prompt.focus();
+    return;
+  }
+  current = { id: answer.session_id, statusUrl: answer.status_url, playlist: answer.playlist, clickedAt };
+  follow(current);
+}
+
+view.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  start();
+});
+view.prompt.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    start();
+  }
+});
+view.prompt.addEventListener("input", updateCounter);
+view.engine.addEventListener("change", fillLanguagesAndVoices);
+
+updateCounter();
+loadCatalog();
