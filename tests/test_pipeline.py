@@ -35,7 +35,8 @@ class RecordingInvoker:
 def started(settings, sessions, media, text, engine="espeak") -> str:
     """A session as start leaves it: PENDING, empty playlist; returns its generate event's id."""
     invoker = RecordingInvoker()
-    start_session(StartRequest(text, None, "en", engine, None), settings, sessions, media, invoker)
+    request = StartRequest(text=text, prompt=None, text_given=True, lang="en", engine=engine, voice=None)
+    start_session(request, settings, sessions, media, invoker)
     return invoker.events[0]["session_id"]
 
 

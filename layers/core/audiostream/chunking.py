@@ -8,6 +8,7 @@ is cut at the last comma-like mark before it, else at the last space, else hard.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 _SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’»)\]]*(?=\s)|[。！？]|\n\s*\n")
 _SOFT_BREAK = re.compile(r"[,;:—–]\s")
@@ -90,6 +91,14 @@ def pack_chunks(chunks: list[str], max_chars: int) -> list[str]:
     if current:
         packed.append(current)
     return packed
+
+
+def chunks_of_stream(pieces: Iterable[str], first_max_chars: int, max_chars: int) -> Iterator[str]:
+    """Chunks of a text that arrives in pieces, each yielded as soon as it is complete."""
+    chunker = SentenceChunker(first_max_chars, max_chars)
+    for piece in pieces:
+        yield from chunker.feed(piece)
+    yield from chunker.finish()
 
 
 def split_into_chunks(text: str, first_max_chars: int, max_chars: int) -> list[str]:

@@ -52,6 +52,22 @@ class Settings:
     ffmpeg_path: str
     espeak_path: str
     gtts_url: str
+    polly_engine: str
+
+    # The LLM step is on when a model is named.
+    openai_model: str
+    openai_base_url: str
+    openai_api_key: str
+    openai_api_key_parameter: str
+    llm_max_chars: int
+    llm_max_tokens: int
+    llm_timeout_seconds: float
+    llm_total_seconds: float
+    llm_max_retries: int
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_model)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +93,16 @@ class Settings:
             ffmpeg_path=_env("FFMPEG_PATH", "ffmpeg"),
             espeak_path=_env("ESPEAK_PATH", "espeak-ng"),
             gtts_url=_env("GTTS_URL", ""),
+            polly_engine=_env("POLLY_ENGINE", "standard"),
+            openai_model=_env("OPENAI_MODEL", ""),
+            openai_base_url=_env("OPENAI_BASE_URL", ""),
+            openai_api_key=_env("OPENAI_API_KEY", ""),
+            openai_api_key_parameter=_env("OPENAI_API_KEY_PARAMETER", ""),
+            llm_max_chars=_env_int("LLM_MAX_CHARS", 3000),
+            llm_max_tokens=_env_int("LLM_MAX_TOKENS", 1000),
+            llm_timeout_seconds=_env_float("LLM_TIMEOUT_SECONDS", 20.0),
+            llm_total_seconds=_env_float("LLM_TOTAL_SECONDS", 240.0),
+            llm_max_retries=_env_int("LLM_MAX_RETRIES", 1),
         )
 
 

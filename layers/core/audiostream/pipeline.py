@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .chunking import split_into_chunks
+from .chunking import chunks_of_stream, split_into_chunks
 from .config import Settings
 from .encoder import EncoderError, HlsEncoder
 from .engines import TtsEngine, TtsError, get_engine
 from .hls import render_playlist, target_duration
+from .llm import LlmError, expand_prompt
 from .observability import MetricUnit, emit_metric, logger, tracer
 from .publisher import SegmentPublisher
 from .sessions import Session, SessionStore, State, TransitionRefused
@@ -31,7 +34,7 @@ class ChunkFailed(Exception):
 
 def describe_error(error: BaseException) -> str:
     """A sentence for the session's ``error`` field: what failed, without a stack trace."""
-    if isinstance(error, (TtsError, EncoderError, ChunkFailed)):
+    if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError)):
         return str(error)
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
@@ -73,7 +76,7 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
         )
         encoder.start()
         publisher.start()
-        _speak_all(session, settings, engine, encoder, publisher, sessions)
+        chunks_spoken = _speak_all(session, settings, engine, encoder, publisher, sessions)
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
@@ -81,6 +84,7 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
             session.session_id,
             State.SUCCESS,
             progress=100,
+            chunks_total=chunks_spoken,
             segments=len(publisher.published),
             duration=round(publisher.duration, 3),
         )
@@ -113,6 +117,25 @@ def _report(session: Session, publisher: SegmentPublisher | None, state: State) 
     logger.info("session ended", extra={"state": state.value, "audio_seconds": round(audio_seconds, 3)})
 
 
+@dataclass
+class ChunkPlan:
+    chunks: Iterator[str]
+    spoken_as: str
+    total_chars: int | None  # None while a model is still writing
+    total_chunks: int | None
+
+
+def plan_chunks(session: Session, settings: Settings, engine: TtsEngine) -> ChunkPlan:
+    if session.text_given or not settings.llm_enabled:
+        chunks = split_into_chunks(session.text, settings.first_chunk_max_chars, settings.chunk_max_chars)
+        spoken_as = "text" if session.text_given else "prompt"
+        return ChunkPlan(iter(chunks), spoken_as, sum(map(len, chunks)), len(chunks))
+    language = engine.languages().get(session.lang, session.lang)
+    pieces = expand_prompt(session.prompt or session.text, language, settings)
+    chunks = chunks_of_stream(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
+    return ChunkPlan(chunks, "llm", None, None)
+
+
 def _speak_all(
     session: Session,
     settings: Settings,
@@ -120,26 +143,35 @@ def _speak_all(
     encoder: HlsEncoder,
     publisher: SegmentPublisher,
     sessions: SessionStore,
-) -> None:
-    chunks = split_into_chunks(session.text, settings.first_chunk_max_chars, settings.chunk_max_chars)
-    total_chars = sum(len(chunk) for chunk in chunks) or 1
-    spoken_chars = 0
-    for index, chunk in enumerate(chunks):
+) -> int:
+    """Speak every chunk of the plan into the encoder; answers how many were spoken."""
+    plan = plan_chunks(session, settings, engine)
+    _record_progress(sessions, session.session_id, spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0)
+    # While the model writes, the most it may write stands in for the unknown total: progress
+    # then rises more slowly than the truth, and never goes down.
+    expected_chars = plan.total_chars or settings.llm_max_chars
+    of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
+    spoken: list[str] = []
+    for number, chunk in enumerate(plan.chunks, start=1):
         try:
             pcm = engine.synthesize(chunk, session.lang, session.voice)
         except TtsError as error:
-            raise ChunkFailed(f"speech synthesis failed on chunk {index + 1} of {len(chunks)}: {error}") from error
+            raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
         encoder.write(pcm)
         publisher.raise_if_failed()
-        spoken_chars += len(chunk)
+        spoken.append(chunk)
+        spoken_chars = sum(map(len, spoken))
         # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
         _record_progress(
             sessions,
             session.session_id,
-            chunk_count=index + 1,
-            chunks_total=len(chunks),
-            progress=int(99 * spoken_chars / total_chars),
+            chunk_count=number,
+            progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)),
+            spoken_text=" ".join(spoken),
         )
+    if not spoken:
+        raise LlmError("the language model's answer had nothing to speak")
+    return len(spoken)
 
 
 def _fail(

@@ -36,6 +36,8 @@ class SegmentPublisher:
         self.poll_interval = poll_interval
         self.published: list[Segment] = []
         self.first_published_at: float | None = None
+        self._seen = 0  # segments of the encoder's playlist already handled
+        self._seen = 0  # segments of the encoder's playlist already handled
         self.error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"publish-{session_id[:8]}", daemon=True)
@@ -64,7 +66,10 @@ class SegmentPublisher:
         self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=True))
 
     def publish_new(self) -> int:
-        new = self.encoder.finished_segments()[len(self.published) :]
+        finished = self.encoder.finished_segments()
+        # A session that ends before any audio leaves ffmpeg closing one empty segment: not worth naming.
+        new = [segment for segment in finished[self._seen :] if segment.duration > 0]
+        self._seen = len(finished)
         if not new:
             return 0
         if not self.published:

@@ -67,6 +67,11 @@ class Session:
     state: State = State.PENDING
     prompt: str | None = None
     voice: str | None = None
+    # True when the request gave ``text`` (spoken verbatim); else ``text`` is the prompt.
+    text_given: bool = False
+    # How generate got the words: "text", "llm" (the prompt expanded), "prompt" (spoken as written).
+    spoken_as: str | None = None
+    spoken_text: str = ""
     chunk_count: int = 0
     chunks_total: int = 0
     segments: int = 0

@@ -26,6 +26,7 @@ class StartRequest:
     text: str
     """What will be spoken: ``text`` when given, else the prompt."""
     prompt: str | None
+    text_given: bool
     lang: str
     engine: str
     voice: str | None
@@ -92,4 +93,4 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if voice is not None and voice not in voices:
         raise InvalidRequest("voice", f"voice {voice[:64]!r} is not one of engine {engine_name!r}'s voices")
 
-    return StartRequest(text=spoken, prompt=prompt, lang=lang, engine=engine_name, voice=voice)
+    return StartRequest(text=spoken, prompt=prompt, text_given=bool(text), lang=lang, engine=engine_name, voice=voice)

@@ -30,6 +30,7 @@ def start_session(
                 session_id=session_id,
                 text=request.text,
                 prompt=request.prompt,
+                text_given=request.text_given,
                 lang=request.lang,
                 engine=request.engine,
                 voice=request.voice,

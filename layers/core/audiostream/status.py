@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from .sessions import Session, State
 
+VERBATIM_NOTE = " (no language model is configured, so the prompt is spoken as written)"
+
 
 def status_sentence(session: Session) -> str:
+    note = VERBATIM_NOTE if session.spoken_as == "prompt" else ""
     if session.state is State.PENDING:
         return "Task is pending"
     if session.state is State.PROGRESS:
-        return f"Task is in progress: {session.chunk_count} of {session.chunks_total or '?'} chunks spoken"
+        if session.spoken_as == "llm":
+            return f"Task is in progress: the language model is writing; {session.chunk_count} chunks spoken so far"
+        return f"Task is in progress: {session.chunk_count} of {session.chunks_total or '?'} chunks spoken{note}"
     if session.state is State.SUCCESS:
-        return "Task completed successfully"
+        return f"Task completed successfully{note}"
     return f"Task failed: {session.error}"
 
 
@@ -31,6 +36,8 @@ def describe_status(session: Session) -> dict:
             segments=session.segments,
             duration=session.duration,
             progress=session.progress,
+            spoken_as=session.spoken_as,
+            spoken_text=session.spoken_text,
         )
     if session.state is State.SUCCESS:
         answer["result"] = {"playlist": session.playlist}

@@ -8,12 +8,14 @@ from ..config import Settings
 from .base import TtsEngine, TtsError
 from .espeak import EspeakEngine
 from .gtts import GttsEngine
+from .polly import PollyEngine
 
 EngineFactory = Callable[[Settings], TtsEngine]
 
 _FACTORIES: dict[str, EngineFactory] = {
     "espeak": lambda s: EspeakEngine(s.espeak_path, s.tts_timeout_seconds),
     "gtts": lambda s: GttsEngine(s.ffmpeg_path, s.tts_timeout_seconds, s.gtts_url),
+    "polly": lambda s: PollyEngine(s.polly_engine),
 }
 
 

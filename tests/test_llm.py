@@ -1,0 +1,180 @@
+"""Prompt expansion through the real openai client, against a loopback server that streams like a model."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import m3u8
+import pytest
+from fake_openai import FakeOpenAi
+
+from audiostream import aws
+from audiostream.config import get_settings
+from audiostream.pipeline import run_session
+from audiostream.sessions import State
+from audiostream.start_request import StartRequest
+from audiostream.starting import start_session
+from audiostream.status import describe_status
+from audiostream.storage import MediaStore
+
+from audio import espeak_alone_duration
+from conftest import REPO, read_text
+from test_pipeline import RecordingInvoker, playlist_of, published_audio
+
+STORY = read_text("three_paragraphs.txt")
+PROMPT = "Tell me a short story about a lighthouse keeper."
+
+
+@pytest.fixture
+def model(settings, monkeypatch):
+    server = FakeOpenAi(STORY)
+    monkeypatch.setenv("OPENAI_MODEL", "local-story-model")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+    get_settings.cache_clear()
+    yield server
+    server.stop()
+
+
+class TimedMediaStore(MediaStore):
+    """The real store, noting when the first playlist that names a segment was written."""
+
+    def __init__(self, settings):
+        super().__init__(settings.media_bucket, settings.media_prefix)
+        self.first_segment_listed_at: float | None = None
+
+    def put_playlist(self, session_id, text):
+        super().put_playlist(session_id, text)
+        if self.first_segment_listed_at is None and m3u8.loads(text).segments:
+            self.first_segment_listed_at = time.time()
+
+
+def claimed_prompt_session(sessions, media, prompt=PROMPT, text=None):
+    settings = get_settings()
+    request = StartRequest(
+        text=text or prompt, prompt=prompt, text_given=text is not None, lang="en", engine="espeak", voice=None
+    )
+    invoker = RecordingInvoker()
+    start_session(request, settings, sessions, media, invoker)
+    return sessions.claim(invoker.events[0]["session_id"])
+
+
+def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, media, moto):
+    settings = get_settings()
+    session = claimed_prompt_session(sessions, media)
+    timed = TimedMediaStore(settings)
+    progress = []
+    record = sessions.record_progress
+    sessions.record_progress = lambda session_id, **fields: (
+        progress.append(fields["progress"]) if "progress" in fields else None,
+        record(session_id, **fields),
+    )[1]
+
+    assert run_session(session, settings, sessions, timed) is State.SUCCESS
+
+    (request,) = model.requests
+    assert request["path"] == "/v1/chat/completions" and request["authorization"] == "Bearer sk-test-key"
+    assert request["model"] == "local-story-model" and request["stream"] is True
+    assert request["max_tokens"] == settings.llm_max_tokens
+    system, user = request["messages"]
+    assert system["role"] == "system" and "Answer in English." in system["content"]
+    assert user == {"role": "user", "content": PROMPT}
+
+    # Streaming, proven: the first segment was listed before the model had finished writing.
+    assert timed.first_segment_listed_at < model.finished_at
+    (REPO / "test-output").mkdir(exist_ok=True)
+    (REPO / "test-output" / "llm-timing.json").write_text(
+        json.dumps(
+            {
+                "first_segment_after_first_sentence_s": round(
+                    timed.first_segment_listed_at - model.first_sentence_sent_at, 3
+                ),
+                "model_wrote_for_s": round(model.finished_at - model.first_sentence_sent_at, 3),
+            },
+            indent=2,
+        )
+    )
+
+    playlist, audio = published_audio(settings, session.session_id)
+    assert playlist.is_endlist
+    assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(model.sent_text), rel=0.05)
+    status = describe_status(sessions.get(session.session_id))
+    assert status["state"] == "SUCCESS" and status["spoken_as"] == "llm"
+    assert status["spoken_text"].split() == model.sent_text.split()
+    assert status["chunks_total"] == status["chunk_count"] > 3
+    assert progress == sorted(progress) and status["progress"] == 100
+
+
+@pytest.mark.parametrize(
+    "mode, words",
+    [
+        ("unreachable", "could not be reached"),
+        ("http_error", "answered HTTP 503: The model is overloaded."),
+        ("hang", "sent nothing for 2 s"),
+        ("drop_mid_stream", "broke mid-answer"),
+        ("error_event_mid_stream", "failed mid-answer: the model crashed"),
+        ("empty", "gave an empty answer"),
+    ],
+)
+def test_a_failing_model_ends_in_failure_keeping_what_was_spoken(model, sessions, media, monkeypatch, mode, words):
+    if mode == "unreachable":
+        model.stop()
+    else:
+        model.mode = mode
+    settings = get_settings()
+    session = claimed_prompt_session(sessions, media)
+
+    assert run_session(session, settings, sessions, media) is State.FAILURE
+
+    stored = sessions.get(session.session_id)
+    assert words in stored.error, stored.error
+    if mode in ("drop_mid_stream", "error_event_mid_stream"):
+        playlist, audio = published_audio(settings, session.session_id)  # fails if a named segment is missing
+        assert playlist.is_endlist
+        # The sentences finished before the failure were spoken, and stay playable.
+        assert stored.spoken_text and stored.chunk_count >= 1
+        assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(stored.spoken_text), rel=0.1)
+    else:
+        playlist = playlist_of(settings, session.session_id)
+        assert playlist.is_endlist and playlist.segments == [] and stored.chunk_count == 0
+
+
+def test_without_a_model_a_prompt_is_spoken_as_written_and_the_status_says_so(settings, sessions, media):
+    session = claimed_prompt_session(sessions, media, prompt="Tell me a story. About a knight.")
+    assert run_session(session, settings, sessions, media) is State.SUCCESS
+    status = describe_status(sessions.get(session.session_id))
+    assert status["spoken_as"] == "prompt"
+    assert status["spoken_text"] == "Tell me a story. About a knight."
+    assert "no language model is configured" in status["status"]
+
+
+def test_text_is_spoken_verbatim_even_with_a_model_configured(model, sessions, media):
+    session = claimed_prompt_session(sessions, media, text="Exactly these words.")
+    assert run_session(session, get_settings(), sessions, media) is State.SUCCESS
+    assert model.requests == []
+    assert describe_status(sessions.get(session.session_id))["spoken_as"] == "text"
+
+
+def test_in_aws_the_key_comes_from_the_parameter_store(model, sessions, media, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.setenv("OPENAI_API_KEY_PARAMETER", "/audiostream/openai-api-key")
+    get_settings.cache_clear()
+    aws.client("ssm").put_parameter(
+        Name="/audiostream/openai-api-key", Value="sk-from-ssm", Type="SecureString", Overwrite=True
+    )
+    model.answer = "A short answer."
+    session = claimed_prompt_session(sessions, media)
+    assert run_session(session, get_settings(), sessions, media) is State.SUCCESS
+    assert model.requests[0]["authorization"] == "Bearer sk-from-ssm"
+
+
+def test_the_answer_is_cut_at_the_character_limit(model, sessions, media, monkeypatch):
+    monkeypatch.setenv("LLM_MAX_CHARS", "200")
+    get_settings.cache_clear()
+    session = claimed_prompt_session(sessions, media)
+    assert run_session(session, get_settings(), sessions, media) is State.SUCCESS
+    spoken = sessions.get(session.session_id).spoken_text
+    assert len(spoken) <= 200 and STORY.startswith(spoken[:50])
