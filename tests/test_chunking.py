@@ -73,3 +73,8 @@ def test_unspeakable_pieces_are_dropped():
 
 def test_packing_joins_sentences_after_the_first_up_to_the_limit():
     assert pack_chunks(["a.", "b.", "c.", "d."], max_chars=5) == ["a.", "b. c.", "d."]
+
+
+def test_packing_can_pack_the_first_chunk_too():
+    assert pack_chunks(["a.", "b.", "c.", "d."], max_chars=5, keep_first_short=False) == ["a. b.", "c. d."]
+    assert pack_chunks([], max_chars=5) == []

@@ -76,13 +76,11 @@ class SentenceChunker:
         return chunks
 
 
-def pack_chunks(chunks: list[str], max_chars: int) -> list[str]:
-    """Join consecutive chunks (after the first, which stays short) up to ``max_chars`` each."""
-    if not chunks:
-        return []
-    packed = [chunks[0]]
+def pack_chunks(chunks: list[str], max_chars: int, keep_first_short: bool = True) -> list[str]:
+    """Join consecutive chunks up to ``max_chars`` each; the first stays alone if ``keep_first_short``."""
+    packed = chunks[:1] if keep_first_short else []
     current = ""
-    for chunk in chunks[1:]:
+    for chunk in chunks[len(packed) :]:
         if current and len(current) + 1 + len(chunk) > max_chars:
             packed.append(current)
             current = chunk

@@ -7,7 +7,7 @@ from functools import lru_cache
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import aws
-from ..chunking import SentenceChunker
+from ..chunking import SentenceChunker, pack_chunks
 from .base import TtsError
 
 # Polly refuses a request of more than 3,000 billed characters; stay below it with a margin.
@@ -37,7 +37,7 @@ def request_pieces(text: str) -> list[str]:
     if len(text) <= MAX_REQUEST_CHARS:
         return [text]
     chunker = SentenceChunker(MAX_REQUEST_CHARS, MAX_REQUEST_CHARS)
-    return chunker.feed(text) + chunker.finish()
+    return pack_chunks(chunker.feed(text) + chunker.finish(), MAX_REQUEST_CHARS, keep_first_short=False)
 
 
 class PollyEngine:
