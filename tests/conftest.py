@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -105,10 +106,19 @@ def stop_local_stack(stack: LocalStack) -> None:
         stack.process.kill()
 
 
+def fresh_page(folder: Path) -> Path:
+    """The page as `make web` builds it, from the sources as they are now (web/dist may be stale)."""
+    for source in (REPO / "web").glob("*.*"):
+        shutil.copy(source, folder)
+    shutil.copy(REPO / "node_modules" / "hls.js" / "dist" / "hls.min.js", folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory):
     """The local stack with its own embedded moto server."""
-    stack = start_local_stack(tmp_path_factory.mktemp("local-stack") / "stack.log")
+    page = fresh_page(tmp_path_factory.mktemp("web"))
+    stack = start_local_stack(tmp_path_factory.mktemp("local-stack") / "stack.log", WEB_DIR=str(page))
     yield stack
     stop_local_stack(stack)
 

@@ -55,14 +55,18 @@ const view = {
 };
 
 // What tests and curious users can read from the console.
-window.audiostream = { firstSoundMs: null, fatalPlayerErrors: [], state: "idle" };
+window.audiostream = { firstSoundMs: null, doneAt: null, sessionId: null, fatalPlayerErrors: [], state: "idle" };
 
 let catalog = { engines: [], max_text_chars: 5000 };
-let current = null; // the session being followed: {id, statusUrl, playlist, clickedAt, player, ended}
+// The session being followed: {id, statusUrl, playlist, clickedAt, player, ended, playerFailed,
+// listeners (an AbortController for everything registered on its behalf), retryTimer}.
+let current = null;
 
 // ------------------------------------------------------------------ status line and facts
 
 function showStatus(text, kind) {
+  // The status line is a live region: rewriting the same words would make screen readers repeat them.
+  if (view.status.textContent === text && window.audiostream.state === kind) return;
   view.status.textContent = text;
   view.status.className = `status ${kind}`;
   document.body.dataset.state = kind;
@@ -72,7 +76,6 @@ function showStatus(text, kind) {
 function setBusy(busy) {
   view.start.setAttribute("aria-disabled", String(busy));
   view.start.textContent = busy ? "Generating…" : "Start";
-  document.querySelector(".listen").setAttribute("aria-busy", String(busy));
 }
 
 function showProgress(percent) {
@@ -149,26 +152,36 @@ async function loadCatalog() {
 
 // ------------------------------------------------------------------ the player
 
-function stopPlayer() {
-  if (current?.player?.hls) current.player.hls.destroy();
+function stopPlayer(session) {
+  if (!session) return;
+  session.listeners.abort();
+  clearTimeout(session.retryTimer);
+  session.player?.hls?.destroy();
   view.player.removeAttribute("src");
   view.player.load();
 }
 
 function startPlayer(session) {
   const audio = view.player;
+  const signal = session.listeners.signal;
   session.player = { recoveries: 0 };
-  audio.addEventListener("playing", () => onFirstSound(session), { once: true });
+  audio.addEventListener("playing", () => onFirstSound(session), { once: true, signal });
+  audio.addEventListener("playing", () => describePlayback(session), { signal });
+  audio.addEventListener("pause", () => describePlayback(session), { signal });
+  audio.addEventListener("waiting", () => describePlayback(session), { signal });
   if (window.Hls && Hls.isSupported()) {
     const hls = new Hls(HLS_CONFIG);
     session.player.hls = hls;
     hls.on(Hls.Events.ERROR, (_event, data) => onHlsError(session, data));
+    hls.on(Hls.Events.FRAG_LOADED, () => {
+      session.player.recoveries = 0; // the budget is for errors in a row, not over a whole story
+    });
     hls.loadSource(session.playlist);
     hls.attachMedia(audio);
   } else if (audio.canPlayType("application/vnd.apple.mpegurl")) {
     startNativePlayer(session); // Safari, iOS
   } else {
-    showStatus("This browser cannot play HLS audio.", "error");
+    playerFailed(session, "This browser cannot play HLS audio.");
     return;
   }
   audio.play().catch(() => {
@@ -179,16 +192,22 @@ function startPlayer(session) {
 function startNativePlayer(session) {
   const audio = view.player;
   let retries = 0;
-  audio.addEventListener("error", () => {
-    if (session !== current || retries >= NATIVE_RETRIES) return;
+  const retry = () => {
+    if (session !== current) return;
+    if (retries >= NATIVE_RETRIES) {
+      playerFailed(session, "The player could not load the stream.");
+      return;
+    }
     retries += 1;
     const resumeAt = audio.currentTime;
-    setTimeout(() => {
+    session.retryTimer = setTimeout(() => {
+      if (session !== current) return;
       audio.src = session.playlist;
       audio.currentTime = resumeAt;
       audio.play().catch(() => {});
     }, Math.min(250 * 2 ** retries, 4000));
-  });
+  };
+  audio.addEventListener("error", retry, { signal: session.listeners.signal });
   audio.src = session.playlist;
 }
 
@@ -198,11 +217,18 @@ function onHlsError(session, data) {
   if (session.player.recoveries < MAX_PLAYER_RECOVERIES) {
     session.player.recoveries += 1;
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    else if (data.details.startsWith("manifest")) hls.loadSource(session.playlist); // no level to reload yet
     else hls.startLoad();
     return;
   }
   window.audiostream.fatalPlayerErrors.push(`${data.type}: ${data.details}`);
-  showStatus(`The player gave up: ${data.details}.`, "error");
+  playerFailed(session, `The player gave up: ${data.details}.`);
+}
+
+function playerFailed(session, message) {
+  session.playerFailed = true;
+  showStatus(message, "error");
+  if (session.ended) setBusy(false);
 }
 
 function onFirstSound(session) {
@@ -210,51 +236,68 @@ function onFirstSound(session) {
   const elapsed = performance.now() - session.clickedAt;
   window.audiostream.firstSoundMs = Math.round(elapsed);
   view.firstSound.textContent = `${(elapsed / 1000).toFixed(2)} s`;
-  if (!session.ended) showStatus("Playing while the rest is generated…", "playing");
+}
+
+// What the listener hears, while the session is still being made (afterwards the outcome is shown).
+function describePlayback(session) {
+  if (session !== current || session.ended || session.playerFailed) return;
+  if (view.player.paused) showStatus("Paused; the rest is still being generated.", "loading");
+  else if (view.player.readyState < 3) showStatus("Buffering…", "loading");
+  else showStatus("Playing while the rest is generated…", "playing");
 }
 
 // ------------------------------------------------------------------ following a session
 
 async function follow(session) {
+  let response;
   let status;
   try {
-    const response = await fetch(session.statusUrl, { cache: "no-store" });
+    response = await fetch(session.statusUrl, { cache: "no-store" });
     status = await response.json();
-    if (!response.ok) throw new Error(status.error || `HTTP ${response.status}`);
   } catch (error) {
     if (session !== current) return;
-    showStatus(`Lost track of the session (${error.message}); retrying…`, "loading");
+    showStatus(`Lost touch with the server (${error.message}); retrying…`, "loading");
     setTimeout(() => follow(session), POLL_MS);
     return;
   }
   if (session !== current) return;
+  if (!response.ok) {
+    // An unknown or expired session: asking again will not help.
+    session.ended = true;
+    showStatus(status.error || `The server answered HTTP ${response.status}.`, "error");
+    setBusy(false);
+    return;
+  }
   showFacts(status);
 
   const ended = status.state === "SUCCESS" || status.state === "FAILURE";
   if (!session.player && (status.segments > 0 || ended)) startPlayer(session);
 
-  if (status.state === "SUCCESS") {
+  if (ended) {
     session.ended = true;
-    showStatus(`Done: ${status.duration.toFixed(1)} s of audio.`, "done");
     setBusy(false);
-  } else if (status.state === "FAILURE") {
-    session.ended = true;
-    const kept = status.segments > 0 ? ` The ${status.duration.toFixed(1)} s made before it stay playable.` : "";
-    showStatus(`Failed: ${status.error}.${kept}`, "error");
-    setBusy(false);
-  } else {
-    if (status.state === "PENDING") showStatus("Waiting for a free generator…", "loading");
-    else if (view.player.paused || view.player.readyState < 3) showStatus("Generating speech…", "loading");
-    setTimeout(() => follow(session), session.player ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
+    if (session.playerFailed) return; // keep the player's own error in view
+    if (status.state === "SUCCESS") {
+      window.audiostream.doneAt = performance.now();
+      showStatus(`Done: ${status.duration.toFixed(1)} s of audio.`, "done");
+    } else {
+      const kept = status.duration > 0 ? ` The ${status.duration.toFixed(1)} s made before it stay playable.` : "";
+      showStatus(`Failed: ${status.error}.${kept}`, "error");
+    }
+    return;
   }
+  if (status.state === "PENDING") showStatus("Waiting for a free generator…", "loading");
+  else if (!session.player) showStatus("Generating speech…", "loading");
+  setTimeout(() => follow(session), session.player ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
 }
 
 async function start() {
   if (view.start.getAttribute("aria-disabled") === "true") return;
   const text = view.prompt.value;
-  stopPlayer();
+  stopPlayer(current);
   resetFacts();
   current = null;
+  window.audiostream.doneAt = null;
   setBusy(true);
   showStatus("Starting…", "loading");
   const clickedAt = performance.now();
@@ -281,7 +324,14 @@ async function start() {
     if (answer.field === "prompt" || answer.field === "text") view.prompt.focus();
     return;
   }
-  current = { id: answer.session_id, statusUrl: answer.status_url, playlist: answer.playlist, clickedAt };
+  current = {
+    id: answer.session_id,
+    statusUrl: answer.status_url,
+    playlist: answer.playlist,
+    clickedAt,
+    listeners: new AbortController(),
+  };
+  window.audiostream.sessionId = current.id;
   follow(current);
 }
 
