@@ -40,9 +40,15 @@ def read_text(name: str) -> str:
     return (DATA / name).read_text()
 
 
+def _is_outside_setting(name: str) -> bool:
+    """Settings a developer's shell may carry that would change what the tests see."""
+    return name.startswith(("AWS_", "OPENAI_", "LLM_", "TTS_", "POLLY_", "GTTS_"))
+
+
 @pytest.fixture
 def settings(monkeypatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in [name for name in os.environ if _is_outside_setting(name)]:
+        monkeypatch.delenv(name)
     for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -79,9 +85,8 @@ class LocalStack:
 
 def start_local_stack(log: Path, **env_changes) -> LocalStack:
     """``python -m audiostream.local`` as ``make run`` starts it, on a free port."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env = {key: value for key, value in os.environ.items() if not _is_outside_setting(key)}
     env.update(PORT="0", HOST="127.0.0.1", LOG_LEVEL="WARNING", PYTHONPATH=str(REPO / "layers" / "core"))
-    env.pop("TTS_ENGINE", None)
     env.update(env_changes)
     with open(log, "wb") as output:
         process = subprocess.Popen(
