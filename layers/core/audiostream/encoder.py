@@ -38,6 +38,11 @@ class HlsEncoder:
             "-nostats",
             "-loglevel",
             "error",
+            # Raw PCM needs no probing; without these two, ffmpeg holds the first ~50 ms of input back.
+            "-probesize",
+            "32",
+            "-analyzeduration",
+            "0",
             "-f",
             "s16le",
             "-ar",

@@ -23,6 +23,7 @@ from .engines import TtsEngine, TtsError, get_engine
 from .hls import render_playlist, target_duration
 from .llm import LlmError, expand_prompt
 from .observability import MetricUnit, emit_metric, logger, tracer
+from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
 from .sessions import Session, SessionStore, State, TransitionRefused
 from .storage import MediaStore
@@ -54,6 +55,7 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
     on-failure destination, whose records end the session.
     """
     workdir = encoder = publisher = None
+    progress = ProgressRecorder(sessions, session.session_id)
     try:
         workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
         engine = get_engine(session.engine, settings)
@@ -70,16 +72,16 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
             encoder,
             media,
             target_duration(settings.segment_seconds),
-            on_published=lambda count, seconds: _record_progress(
-                sessions, session.session_id, segments=count, duration=round(seconds, 3)
-            ),
+            on_published=lambda count, seconds: progress.record(segments=count, duration=round(seconds, 3)),
         )
         encoder.start()
         publisher.start()
-        chunks_spoken = _speak_all(session, settings, engine, encoder, publisher, sessions)
+        chunks_spoken = _speak_all(session, settings, engine, encoder, publisher, progress)
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
+        progress.flush()
+        progress.raise_if_refused()
         sessions.transition(
             session.session_id,
             State.SUCCESS,
@@ -92,19 +94,11 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
         return State.SUCCESS
     except Exception as error:  # every fault ends the session here, cleanly
         logger.exception("session failed")
+        progress.flush()
         return _fail(session, describe_error(error), settings, sessions, media, encoder, publisher)
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _record_progress(sessions: SessionStore, session_id: str, **fields) -> None:
-    """Progress is best effort: a lost update is corrected by the next one. Only a session that is no
-    longer in PROGRESS (TransitionRefused) stops the work."""
-    try:
-        sessions.record_progress(session_id, **fields)
-    except (ClientError, BotoCoreError) as error:
-        logger.warning("progress not recorded: %s", error)
 
 
 def _report(session: Session, publisher: SegmentPublisher | None, state: State) -> None:
@@ -142,11 +136,11 @@ def _speak_all(
     engine: TtsEngine,
     encoder: HlsEncoder,
     publisher: SegmentPublisher,
-    sessions: SessionStore,
+    progress: ProgressRecorder,
 ) -> int:
     """Speak every chunk of the plan into the encoder; answers how many were spoken."""
     plan = plan_chunks(session, settings, engine)
-    _record_progress(sessions, session.session_id, spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0)
+    progress.record(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0)
     # While the model writes, the most it may write stands in for the unknown total: progress
     # then rises more slowly than the truth, and never goes down.
     expected_chars = plan.total_chars or settings.llm_max_chars
@@ -159,12 +153,11 @@ def _speak_all(
             raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
         encoder.write(pcm)
         publisher.raise_if_failed()
+        progress.raise_if_refused()
         spoken.append(chunk)
         spoken_chars = sum(map(len, spoken))
         # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
-        _record_progress(
-            sessions,
-            session.session_id,
+        progress.record(
             chunk_count=number,
             progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)),
             spoken_text=" ".join(spoken),

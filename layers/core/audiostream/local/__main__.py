@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ..invoker import install_local_handler
 from .functions import load_handler
 from .resources import ensure_resources
 from .server import LocalOrigin
+from .storage_server import start_storage_server, stop_storage_server
 
 REPO = Path(__file__).resolve().parents[4]
 
@@ -28,18 +30,6 @@ LOCAL_DEFAULTS = {
 }
 # moto accepts any credentials; real endpoints (MinIO, LocalStack) get the user's own.
 MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-def start_moto(host: str):
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address=host, port=int(os.environ.get("MOTO_PORT", "0")), verbose=False)
-    server.start()
-    moto_host, moto_port = server.get_host_and_port()
-    for name, value in MOTO_CREDENTIALS.items():
-        os.environ.setdefault(name, value)
-    os.environ["AWS_ENDPOINT_URL"] = f"http://{moto_host}:{moto_port}"
-    return server
 
 
 def main() -> None:
@@ -53,10 +43,16 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
 
+    # SIGTERM (what a supervisor or a test sends) ends the stack like Ctrl+C, through the cleanup below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     storage = os.environ.get("AWS_ENDPOINT_URL")
+    moto = None
     if not storage:
-        start_moto(host)
-        storage = f"moto server at {os.environ['AWS_ENDPOINT_URL']}"
+        moto, endpoint = start_storage_server(host, int(os.environ.get("MOTO_PORT", "0")))
+        for name, value in MOTO_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        storage = f"moto server at {endpoint}"
     aws.reset_clients()
     get_settings.cache_clear()
     settings = get_settings()
@@ -85,6 +81,8 @@ def main() -> None:
         pass
     finally:
         origin.server_close()
+        if moto is not None:
+            stop_storage_server(moto)
 
 
 if __name__ == "__main__":

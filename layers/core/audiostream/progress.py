@@ -1,0 +1,70 @@
+"""Progress of a running session, written to DynamoDB at most once per interval.
+
+The speaking loop and the segment publisher both report progress; one write per chunk and one per
+segment would be ~170 writes for five minutes of speech. Reports are merged, the first is written at
+once, and later ones at most every ``interval`` seconds (a timer writes what is still pending), so a
+client polling every second sees fresh figures at a fraction of the writes. Writes are best effort:
+a lost one is corrected by the next, and only a session that is no longer in PROGRESS stops the work.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .observability import logger
+from .sessions import SessionStore, TransitionRefused
+
+
+class ProgressRecorder:
+    def __init__(self, sessions: SessionStore, session_id: str, interval: float = 0.5):
+        self.sessions = sessions
+        self.session_id = session_id
+        self.interval = interval
+        self.refused: TransitionRefused | None = None
+        self._pending: dict = {}
+        self._last_write = float("-inf")
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def record(self, **fields) -> None:
+        with self._lock:
+            self._pending.update(fields)
+            wait = self._last_write + self.interval - time.monotonic()
+            if wait <= 0:
+                self._write()
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self._write_when_due)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def raise_if_refused(self) -> None:
+        if self.refused is not None:
+            raise self.refused
+
+    def flush(self) -> None:
+        """Write what is pending now (before the session's final transition)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._write()
+
+    def _write_when_due(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._write()
+
+    def _write(self) -> None:
+        if not self._pending:
+            return
+        fields, self._pending = self._pending, {}
+        self._last_write = time.monotonic()
+        try:
+            self.sessions.record_progress(self.session_id, **fields)
+        except TransitionRefused as refused:
+            self.refused = refused
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("progress not recorded: %s", error)
