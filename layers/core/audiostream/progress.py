@@ -1,9 +1,9 @@
 """Progress of a running session, written to DynamoDB at most once per interval.
 
 The speaking loop and the segment publisher both report progress; one write per chunk and one per
-segment would be ~170 writes for five minutes of speech. Reports are merged, the first is written at
-once, and later ones at most every ``interval`` seconds (a timer writes what is still pending), so a
-client polling every second sees fresh figures at a fraction of the writes. Writes are best effort:
+segment would be ~170 writes for five minutes of speech. Reports are merged and written by a timer
+thread (never on the speaking path): the first at once, later ones at most every ``interval`` seconds,
+so a client polling every second sees fresh figures at a fraction of the writes. Writes are best effort:
 a lost one is corrected by the next, and only a session that is no longer in PROGRESS stops the work.
 """
 
@@ -30,12 +30,11 @@ class ProgressRecorder:
         self._lock = threading.Lock()
 
     def record(self, **fields) -> None:
+        """Note progress; a timer thread writes it, so no caller ever waits for DynamoDB."""
         with self._lock:
             self._pending.update(fields)
-            wait = self._last_write + self.interval - time.monotonic()
-            if wait <= 0:
-                self._write()
-            elif self._timer is None:
+            if self._timer is None:
+                wait = max(0.0, self._last_write + self.interval - time.monotonic())
                 self._timer = threading.Timer(wait, self._write_when_due)
                 self._timer.daemon = True
                 self._timer.start()
