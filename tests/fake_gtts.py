@@ -33,6 +33,7 @@ class FakeGoogleTts(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict] = []
         self.fail_with: int | None = None
+        self.failures_left: int | None = None  # fail only this many requests (None: every one)
         self.delay = 0.0
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -56,7 +57,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append({"path": self.path, "rpc": rpc_id, "text": text, "lang": lang})
         if self.server.delay:
             time.sleep(self.server.delay)
-        if self.server.fail_with:
+        failing = self.server.fail_with and self.server.failures_left != 0
+        if failing and self.server.failures_left:
+            self.server.failures_left -= 1
+        if failing:
             self.send_response(self.server.fail_with)
             self.send_header("Content-Length", "0")
             self.end_headers()

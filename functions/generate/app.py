@@ -11,4 +11,4 @@ from audiostream.observability import logger, tracer
 def handler(event: dict, context) -> dict:
     if is_failure_batch(event):
         return end_failed_invocations(event)
-    return generate(event)
+    return generate(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)

@@ -1,6 +1,8 @@
 """Read-only routes: GET /audiostream/task-status/<task_id>/ (a session's state and progress) and
 GET /audiostream/engines/ (what start accepts)."""
 
+import time
+
 from aws_lambda_powertools.logging import correlation_paths
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -11,7 +13,7 @@ from audiostream.config import get_settings
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
 from audiostream.sessions import SessionStore, is_session_id
-from audiostream.status import describe_status
+from audiostream.status import describe_status, stalled_reason
 
 app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None)
 install_json_errors(app)
@@ -27,7 +29,9 @@ async def task_status(task_id: str) -> JSONResponse:
         if session is None:
             logger.info("status of an unknown session")
             return error_response(404, f"no task with id {task_id!r}", "task_id")
-        return JSONResponse(describe_status(session), headers={"Cache-Control": "no-store"})
+        settings = get_settings()
+        stalled = stalled_reason(session, time.time(), settings.stall_seconds, settings.pending_limit_seconds)
+        return JSONResponse(describe_status(session, stalled), headers={"Cache-Control": "no-store"})
 
 
 @app.get("/audiostream/engines/")

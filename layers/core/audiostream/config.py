@@ -52,6 +52,8 @@ class Settings:
     ffmpeg_path: str
     espeak_path: str
     gtts_url: str
+    gtts_retries: int
+    gtts_backoff_seconds: float
     polly_engine: str
 
     # The LLM step is on when a model is named.
@@ -64,6 +66,14 @@ class Settings:
     llm_timeout_seconds: float
     llm_total_seconds: float
     llm_max_retries: int
+
+    # Generate stops this long before Lambda's timeout, to close the stream and say why.
+    finish_margin_seconds: float
+    # A running session writes a heartbeat this often; status calls it stalled after stall_seconds
+    # without one, and a session still PENDING after pending_limit_seconds never started.
+    heartbeat_seconds: float
+    stall_seconds: float
+    pending_limit_seconds: float
 
     @property
     def llm_enabled(self) -> bool:
@@ -93,6 +103,8 @@ class Settings:
             ffmpeg_path=_env("FFMPEG_PATH", "ffmpeg"),
             espeak_path=_env("ESPEAK_PATH", "espeak-ng"),
             gtts_url=_env("GTTS_URL", ""),
+            gtts_retries=_env_int("GTTS_RETRIES", 3),
+            gtts_backoff_seconds=_env_float("GTTS_BACKOFF_SECONDS", 1.0),
             polly_engine=_env("POLLY_ENGINE", "standard"),
             openai_model=_env("OPENAI_MODEL", ""),
             openai_base_url=_env("OPENAI_BASE_URL", ""),
@@ -103,6 +115,10 @@ class Settings:
             llm_timeout_seconds=_env_float("LLM_TIMEOUT_SECONDS", 20.0),
             llm_total_seconds=_env_float("LLM_TOTAL_SECONDS", 240.0),
             llm_max_retries=_env_int("LLM_MAX_RETRIES", 1),
+            finish_margin_seconds=_env_float("FINISH_MARGIN_SECONDS", 30.0),
+            heartbeat_seconds=_env_float("HEARTBEAT_SECONDS", 15.0),
+            stall_seconds=_env_float("STALL_SECONDS", 120.0),
+            pending_limit_seconds=_env_float("PENDING_LIMIT_SECONDS", 1800.0),
         )
 
 

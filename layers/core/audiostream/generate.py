@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from .config import get_settings
 from .observability import logger, session_log_context
 from .pipeline import run_session
@@ -9,8 +11,9 @@ from .sessions import SessionStore, is_session_id
 from .storage import MediaStore
 
 
-def generate(event: dict) -> dict:
-    """Claim the session and run it. A duplicate delivery finds it claimed and touches nothing."""
+def generate(event: dict, remaining_seconds: float | None = None) -> dict:
+    """Claim the session and run it. A duplicate delivery finds it claimed and touches nothing.
+    ``remaining_seconds`` is what the invocation has left (Lambda's context tells it)."""
     session_id = event.get("session_id") if isinstance(event, dict) else None
     if not isinstance(session_id, str) or not is_session_id(session_id):
         # Retrying a malformed event cannot help, so it is dropped with a log line, not raised.
@@ -23,5 +26,8 @@ def generate(event: dict) -> dict:
         if session is None:
             logger.info("session is not PENDING (a duplicate delivery or an unknown id): nothing to do")
             return {"session_id": session_id, "outcome": "skipped"}
-        state = run_session(session, settings, sessions, MediaStore.from_settings(settings))
+        deadline = None
+        if remaining_seconds is not None:
+            deadline = time.monotonic() + remaining_seconds - settings.finish_margin_seconds
+        state = run_session(session, settings, sessions, MediaStore.from_settings(settings), deadline)
         return {"session_id": session_id, "outcome": state.value}

@@ -54,10 +54,11 @@ def client(settings: Settings) -> OpenAI:
     )
 
 
-def expand_prompt(prompt: str, language: str, settings: Settings) -> Iterator[str]:
-    """The model's answer to ``prompt``, piece by piece, at most ``llm_max_chars`` characters."""
+def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float | None = None) -> Iterator[str]:
+    """The model's answer to ``prompt``, piece by piece, at most ``llm_max_chars`` characters, and
+    not past ``stop_at`` (time.monotonic()) or LLM_TOTAL_SECONDS, whichever comes first."""
     where = settings.openai_base_url or "the OpenAI API"
-    deadline = time.monotonic() + settings.llm_total_seconds
+    deadline = min(time.monotonic() + settings.llm_total_seconds, stop_at or float("inf"))
     produced = 0
     try:
         stream = client(settings).chat.completions.create(
@@ -75,7 +76,7 @@ def expand_prompt(prompt: str, language: str, settings: Settings) -> Iterator[st
         with stream:
             for event in stream:
                 if time.monotonic() > deadline:
-                    raise LlmError(f"the language model took longer than {settings.llm_total_seconds:g} s")
+                    raise LlmError("the language model was still writing when the time for this session ran out")
                 piece = event.choices[0].delta.content if event.choices else None
                 if not piece:
                     continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +34,13 @@ class ChunkFailed(Exception):
     pass
 
 
+class OutOfTime(Exception):
+    """The invocation is about to reach Lambda's timeout: stop while the stream can still be closed."""
+
+
 def describe_error(error: BaseException) -> str:
     """A sentence for the session's ``error`` field: what failed, without a stack trace."""
-    if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError)):
+    if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError, OutOfTime)):
         return str(error)
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
@@ -48,14 +53,21 @@ def describe_error(error: BaseException) -> str:
 
 
 @tracer.capture_method
-def run_session(session: Session, settings: Settings, sessions: SessionStore, media: MediaStore) -> State:
+def run_session(
+    session: Session,
+    settings: Settings,
+    sessions: SessionStore,
+    media: MediaStore,
+    deadline: float | None = None,
+) -> State:
     """Generate the audio of a session already claimed (in PROGRESS); answer the state it ended in.
 
-    Raises only when even FAILURE could not be recorded, so that Lambda hands the event to the
+    ``deadline`` (time.monotonic()) is when to stop speaking and close the stream, ahead of Lambda's
+    timeout. Raises only when even FAILURE could not be recorded, so that Lambda hands the event to the
     on-failure destination, whose records end the session.
     """
     workdir = encoder = publisher = None
-    progress = ProgressRecorder(sessions, session.session_id)
+    progress = ProgressRecorder(sessions, session.session_id, heartbeat=settings.heartbeat_seconds)
     try:
         workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
         engine = get_engine(session.engine, settings)
@@ -76,7 +88,7 @@ def run_session(session: Session, settings: Settings, sessions: SessionStore, me
         )
         encoder.start()
         publisher.start()
-        chunks_spoken = _speak_all(session, settings, engine, encoder, publisher, progress)
+        chunks_spoken = _speak_all(session, settings, engine, encoder, publisher, progress, deadline)
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
@@ -119,13 +131,13 @@ class ChunkPlan:
     total_chunks: int | None
 
 
-def plan_chunks(session: Session, settings: Settings, engine: TtsEngine) -> ChunkPlan:
+def plan_chunks(session: Session, settings: Settings, engine: TtsEngine, deadline: float | None = None) -> ChunkPlan:
     if session.text_given or not settings.llm_enabled:
         chunks = split_into_chunks(session.text, settings.first_chunk_max_chars, settings.chunk_max_chars)
         spoken_as = "text" if session.text_given else "prompt"
         return ChunkPlan(iter(chunks), spoken_as, sum(map(len, chunks)), len(chunks))
     language = engine.languages().get(session.lang, session.lang)
-    pieces = expand_prompt(session.prompt or session.text, language, settings)
+    pieces = expand_prompt(session.prompt or session.text, language, settings, deadline)
     chunks = chunks_of_stream(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
     return ChunkPlan(chunks, "llm", None, None)
 
@@ -137,9 +149,10 @@ def _speak_all(
     encoder: HlsEncoder,
     publisher: SegmentPublisher,
     progress: ProgressRecorder,
+    deadline: float | None,
 ) -> int:
     """Speak every chunk of the plan into the encoder; answers how many were spoken."""
-    plan = plan_chunks(session, settings, engine)
+    plan = plan_chunks(session, settings, engine, deadline)
     progress.record(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0)
     # While the model writes, the most it may write stands in for the unknown total: progress
     # then rises more slowly than the truth, and never goes down.
@@ -147,6 +160,11 @@ def _speak_all(
     of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
     spoken: list[str] = []
     for number, chunk in enumerate(plan.chunks, start=1):
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime(
+                f"generation stopped {settings.finish_margin_seconds:g} s before the function's time limit, "
+                f"after {number - 1} chunks: the text is longer than one invocation can speak"
+            )
         try:
             pcm = engine.synthesize(chunk, session.lang, session.voice)
         except TtsError as error:

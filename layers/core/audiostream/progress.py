@@ -19,7 +19,7 @@ from .sessions import SessionStore, TransitionRefused
 
 
 class ProgressRecorder:
-    def __init__(self, sessions: SessionStore, session_id: str, interval: float = 0.5):
+    def __init__(self, sessions: SessionStore, session_id: str, interval: float = 0.5, heartbeat: float = 15.0):
         self.sessions = sessions
         self.session_id = session_id
         self.interval = interval
@@ -28,6 +28,16 @@ class ProgressRecorder:
         self._last_write = float("-inf")
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        # A heartbeat, so that a session whose invocation died without a word shows as stalled.
+        self._heartbeat = heartbeat
+        self._stopped = threading.Event()
+        self._beats = threading.Thread(target=self._beat, name=f"heartbeat-{session_id[:8]}", daemon=True)
+        self._beats.start()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self._heartbeat):
+            if time.monotonic() - self._last_write >= self._heartbeat:
+                self.record(heartbeat_at=time.time())
 
     def record(self, **fields) -> None:
         """Note progress; a timer thread writes it, so no caller ever waits for DynamoDB."""
@@ -44,7 +54,8 @@ class ProgressRecorder:
             raise self.refused
 
     def flush(self) -> None:
-        """Write what is pending now (before the session's final transition)."""
+        """Write what is pending now and stop the heartbeat (before the session's final transition)."""
+        self._stopped.set()
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()

@@ -72,6 +72,7 @@ class Session:
     # How generate got the words: "text", "llm" (the prompt expanded), "prompt" (spoken as written).
     spoken_as: str | None = None
     spoken_text: str = ""
+    heartbeat_at: float = 0.0
     chunk_count: int = 0
     chunks_total: int = 0
     segments: int = 0
@@ -100,7 +101,7 @@ def _from_item(item: dict) -> Session:
     for key in ("chunk_count", "chunks_total", "segments", "progress", "expires_at"):
         if key in data:
             data[key] = int(data[key])
-    for key in ("duration", "created_at", "updated_at"):
+    for key in ("duration", "created_at", "updated_at", "heartbeat_at"):
         if key in data:
             data[key] = float(data[key])
     data["state"] = State(data["state"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from .sessions import Session, State
 
 VERBATIM_NOTE = " (no language model is configured, so the prompt is spoken as written)"
@@ -20,7 +22,21 @@ def status_sentence(session: Session) -> str:
     return f"Task failed: {session.error}"
 
 
-def describe_status(session: Session) -> dict:
+def stalled_reason(session: Session, now: float, stall_seconds: float, pending_limit_seconds: float) -> str | None:
+    """Why a session that still looks alive is in fact dead, if it is. The generator writes a
+    heartbeat while it runs, so silence means its invocation died without a word (the on-failure
+    queue ends such sessions in AWS; this covers the case where even that did not happen)."""
+    if session.state is State.PROGRESS and now - session.updated_at > stall_seconds:
+        return f"stalled: the generator has given no sign of life for {now - session.updated_at:.0f} s"
+    if session.state is State.PENDING and now - session.created_at > pending_limit_seconds:
+        return f"stalled: generation did not start within {pending_limit_seconds:.0f} s"
+    return None
+
+
+def describe_status(session: Session, stalled: str | None = None) -> dict:
+    """The answer for ``session``; ``stalled`` (see stalled_reason) reports it as FAILURE."""
+    if stalled is not None:
+        session = dataclasses.replace(session, state=State.FAILURE, error=stalled)
     answer = {
         "task_id": session.session_id,
         "session_id": session.session_id,

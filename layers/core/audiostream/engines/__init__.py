@@ -14,7 +14,9 @@ EngineFactory = Callable[[Settings], TtsEngine]
 
 _FACTORIES: dict[str, EngineFactory] = {
     "espeak": lambda s: EspeakEngine(s.espeak_path, s.tts_timeout_seconds),
-    "gtts": lambda s: GttsEngine(s.ffmpeg_path, s.tts_timeout_seconds, s.gtts_url),
+    "gtts": lambda s: GttsEngine(
+        s.ffmpeg_path, s.tts_timeout_seconds, s.gtts_url, s.gtts_retries, s.gtts_backoff_seconds
+    ),
     "polly": lambda s: PollyEngine(s.polly_engine),
 }
 

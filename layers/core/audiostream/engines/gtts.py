@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import time
 
 from gtts import gTTS
 from gtts.lang import tts_langs
@@ -36,10 +37,14 @@ class GttsEngine:
     name = "gtts"
     sample_rate = 24000
 
-    def __init__(self, ffmpeg: str = "ffmpeg", timeout: float = 30.0, endpoint: str = ""):
+    def __init__(
+        self, ffmpeg: str = "ffmpeg", timeout: float = 30.0, endpoint: str = "", retries: int = 3, backoff: float = 1.0
+    ):
         self.ffmpeg = ffmpeg
         self.timeout = timeout
         self.endpoint = endpoint
+        self.retries = retries  # for HTTP 429, Google's "too many requests"
+        self.backoff = backoff
 
     def languages(self) -> dict[str, str]:
         return {code.lower(): name for code, name in tts_langs().items()}
@@ -51,12 +56,19 @@ class GttsEngine:
         # gTTS's ``tld`` picks the accent (com, co.uk, com.au, ...); we expose it as the voice.
         options = dict(text=text, lang=lang, tld=voice or "com", timeout=self.timeout, lang_check=False)
         client = _GttsAt(endpoint=self.endpoint, **options) if self.endpoint else gTTS(**options)
-        mp3 = io.BytesIO()
-        try:
-            client.write_to_fp(mp3)
-        except gTTSError as error:
-            raise TtsError(f"gTTS failed: {error}") from error
-        return self._decode(mp3.getvalue())
+        for attempt in range(self.retries + 1):
+            mp3 = io.BytesIO()
+            try:
+                client.write_to_fp(mp3)
+                return self._decode(mp3.getvalue())
+            except gTTSError as error:
+                status = getattr(getattr(error, "rsp", None), "status_code", None)
+                if status != 429 or attempt == self.retries:
+                    tries = f" (after {attempt + 1} tries)" if attempt else ""
+                    raise TtsError(f"gTTS failed{tries}: {error}") from error
+                # Too many requests: back off, more each time.
+                time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
 
     def _decode(self, mp3: bytes) -> bytes:
         command = [

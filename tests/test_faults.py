@@ -1,0 +1,306 @@
+"""Faults injected one at a time: each must end in a clear state, with the playlist closed and naming
+only segments that exist, and nothing left PENDING or PROGRESS."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+
+import psutil
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from audiostream import aws
+from audiostream.config import get_settings
+from audiostream.engines import get_engine, register_engine
+from audiostream.generate import generate
+from audiostream.invoker import LocalLambdaContext
+from audiostream.local.functions import load_handler
+from audiostream.local.resources import ensure_resources
+from audiostream.sessions import SessionStore, State
+from audiostream.storage import MediaStore
+
+from audio import espeak_alone_duration
+from conftest import REPO, TEST_ENV, moto_server_process, read_text
+from fake_gtts import FakeGoogleTts
+from test_pipeline import playlist_of, published_audio, started
+
+
+class SlowEngine:
+    """espeak-ng that takes ``delay`` seconds more for every chunk, as a remote engine may."""
+
+    def __init__(self, settings, delay: float):
+        self.inner = get_engine("espeak", settings)
+        self.name, self.sample_rate, self.delay = "slow", self.inner.sample_rate, delay
+        self.spoken: list[str] = []
+
+    def languages(self):
+        return self.inner.languages()
+
+    def voices(self):
+        return self.inner.voices()
+
+    def synthesize(self, text, lang, voice):
+        time.sleep(self.delay)
+        self.spoken.append(text)
+        return self.inner.synthesize(text, lang, voice)
+
+
+def test_generate_stops_before_the_functions_time_limit_and_says_why(settings, sessions, media, monkeypatch):
+    monkeypatch.setenv("FINISH_MARGIN_SECONDS", "2")
+    get_settings.cache_clear()
+    engine = SlowEngine(get_settings(), delay=0.4)
+    register_engine("slow", lambda _settings: engine)
+    session_id = started(get_settings(), sessions, media, read_text("three_paragraphs.txt") * 3, engine="slow")
+
+    began = time.monotonic()
+    answer = load_handler("generate")({"session_id": session_id}, LocalLambdaContext(timeout_seconds=4))
+    took = time.monotonic() - began
+
+    assert answer["outcome"] == "FAILURE"
+    assert took < 4, "it must end before the invocation's time limit"
+    session = sessions.get(session_id)
+    assert session.state is State.FAILURE
+    assert "before the function's time limit" in session.error
+    assert 0 < session.chunk_count < session.chunks_total
+    playlist, audio = published_audio(get_settings(), session_id)
+    assert playlist.is_endlist
+    assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(" ".join(engine.spoken)), rel=0.05)
+
+
+def test_a_running_session_writes_a_heartbeat_while_one_chunk_takes_long(settings, sessions, media, monkeypatch):
+    monkeypatch.setenv("HEARTBEAT_SECONDS", "0.3")
+    get_settings.cache_clear()
+    register_engine("slow", lambda _settings: SlowEngine(_settings, delay=2.0))
+    session_id = started(get_settings(), sessions, media, "One long pause before this sentence.", engine="slow")
+    seen = []
+    watcher = threading.Thread(
+        target=lambda: [seen.append(sessions.get(session_id).updated_at) or time.sleep(0.25) for _ in range(8)]
+    )
+    watcher.start()
+    assert load_handler("generate")({"session_id": session_id}, LocalLambdaContext())["outcome"] == "SUCCESS"
+    watcher.join()
+    # While the engine was busy with its one chunk, the item kept being touched.
+    assert len(set(seen[1:7])) >= 3, seen
+
+
+def status_of(task_id, lambda_context):
+    data = json.loads((REPO / "events" / "status.json").read_text())
+    data["rawPath"] = data["requestContext"]["http"]["path"] = f"/audiostream/task-status/{task_id}/"
+    data["pathParameters"] = {"task_id": task_id}
+    return json.loads(load_handler("status")(data, lambda_context)["body"])
+
+
+def test_status_reports_a_session_that_died_without_a_word_as_stalled(settings, sessions, media, lambda_context):
+    session_id = started(settings, sessions, media, "Hello.")
+    sessions.claim(session_id)
+    assert status_of(session_id, lambda_context)["state"] == "PROGRESS"
+    # Its invocation died: no heartbeat since, for longer than STALL_SECONDS (120 s by default).
+    aws.dynamodb().update_item(
+        TableName=settings.sessions_table,
+        Key={"session_id": {"S": session_id}},
+        UpdateExpression="SET updated_at = :then",
+        ExpressionAttributeValues={":then": {"N": str(time.time() - 500)}},
+    )
+    answer = status_of(session_id, lambda_context)
+    assert answer["state"] == "FAILURE"
+    assert answer["error"].startswith("stalled: the generator has given no sign of life for 50")
+    assert answer["status"].startswith("Task failed: stalled")
+
+
+def test_status_reports_a_session_that_never_started_as_stalled(settings, sessions, media, lambda_context):
+    session_id = started(settings, sessions, media, "Hello.")
+    assert status_of(session_id, lambda_context)["state"] == "PENDING"
+    aws.dynamodb().update_item(
+        TableName=settings.sessions_table,
+        Key={"session_id": {"S": session_id}},
+        UpdateExpression="SET created_at = :then",
+        ExpressionAttributeValues={":then": {"N": str(time.time() - 3600)}},
+    )
+    answer = status_of(session_id, lambda_context)
+    assert answer["state"] == "FAILURE" and "did not start within 1800 s" in answer["error"]
+
+
+# ------------------------------------------------------------------ TTS
+
+
+def test_a_tts_that_hangs_on_a_middle_chunk_is_cut_off_by_its_timeout(settings, sessions, media, monkeypatch, tmp_path):
+    """An espeak-ng that hangs on one chunk, as a wedged process would; the rest is the real one."""
+    hanging = tmp_path / "espeak-ng"
+    hanging.write_text(
+        '#!/bin/sh\ninput=$(cat)\ncase "$input" in *hundred*) sleep 30;; esac\n'
+        'printf "%s" "$input" | exec espeak-ng "$@"\n'
+    )
+    hanging.chmod(0o755)
+    monkeypatch.setenv("ESPEAK_PATH", str(hanging))
+    monkeypatch.setenv("TTS_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    session_id = started(get_settings(), sessions, media, read_text("three_paragraphs.txt"))
+    began = time.monotonic()
+    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert time.monotonic() - began < 10
+    session = sessions.get(session_id)
+    assert session.error.startswith("speech synthesis failed on chunk 2 of ")
+    assert session.error.endswith("espeak-ng took longer than 1 s")
+    playlist, audio = published_audio(get_settings(), session_id)
+    assert playlist.is_endlist and audio["decoded_duration"] > 1
+
+
+@pytest.fixture
+def google(settings, monkeypatch):
+    server = FakeGoogleTts()
+    monkeypatch.setenv("GTTS_URL", server.endpoint)
+    monkeypatch.setenv("GTTS_BACKOFF_SECONDS", "0.05")
+    get_settings.cache_clear()
+    yield server
+    server.stop()
+
+
+def test_gtts_answering_429_is_retried_with_backoff(google, sessions, media):
+    google.fail_with, google.failures_left = 429, 2
+    session_id = started(get_settings(), sessions, media, "Hello there.", engine="gtts")
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert len(google.requests) == 3
+
+
+def test_gtts_answering_429_for_good_ends_in_failure_after_the_retries(google, sessions, media):
+    google.fail_with = 429
+    session_id = started(get_settings(), sessions, media, "Hello there.", engine="gtts")
+    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert len(google.requests) == 4  # 1 + GTTS_RETRIES (3)
+    error = sessions.get(session_id).error
+    assert "gTTS failed (after 4 tries)" in error and "429" in error
+    assert playlist_of(get_settings(), session_id).is_endlist
+
+
+# ------------------------------------------------------------------ the encoder
+
+
+def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(settings, sessions, media):
+    register_engine("slow", lambda _settings: SlowEngine(_settings, delay=0.3))
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt") * 2, engine="slow")
+
+    def kill_ffmpeg_after_the_first_segment():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if playlist_of(settings, session_id).segments:
+                for child in psutil.Process().children(recursive=True):
+                    if child.name() == "ffmpeg":
+                        child.kill()
+                        return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_ffmpeg_after_the_first_segment)
+    killer.start()
+    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    killer.join()
+    session = sessions.get(session_id)
+    assert session.error.startswith("ffmpeg stopped mid-stream") or session.error.startswith("ffmpeg failed")
+    playlist, _audio = published_audio(settings, session_id)  # every named segment exists
+    assert playlist.is_endlist and len(playlist.segments) == session.segments >= 1
+
+
+# ------------------------------------------------------------------ storage
+
+
+def fail_requests(operation: str, times: int, status: int, body: bytes, headers=None):
+    """Make botocore's next ``times`` ``operation`` requests come back with ``status``, as the
+    service would answer them; the client's own retry logic then does what it does in AWS."""
+    service = {"PutObject": "s3", "UpdateItem": "dynamodb"}[operation]
+    failures = {"left": times, "sent": 0}
+
+    def answer(request, **_):
+        failures["sent"] += 1
+        if failures["left"] == 0:
+            return None
+        failures["left"] -= 1
+        return AWSResponse(request.url, status, headers or {}, _Body(body))
+
+    aws.client(service).meta.events.register_first(f"before-send.{service}.{operation}", answer)
+    return failures
+
+
+class _Body:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_):
+        yield self.body
+
+
+S3_INTERNAL_ERROR = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+DYNAMODB_THROTTLED = json.dumps(
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        "message": "The level of configured provisioned throughput for the table was exceeded.",
+    }
+).encode()
+
+
+@pytest.fixture
+def storage_service(monkeypatch):
+    """S3 and DynamoDB from moto's server in its own process: an answer injected into botocore then
+    really stands in for the request (with moto in-process, its stub would still apply it)."""
+    for name in [name for name in os.environ if name.startswith(("AWS_", "TTS_", "OPENAI_", "LLM_"))]:
+        monkeypatch.delenv(name)
+    with moto_server_process() as url:
+        for name, value in {**TEST_ENV, "AWS_ENDPOINT_URL": url}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        aws.reset_clients()
+        ensure_resources(get_settings())
+        yield get_settings()
+        aws.reset_clients()
+        get_settings.cache_clear()
+
+
+def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(storage_service):
+    settings = storage_service
+    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    failures = fail_requests("PutObject", times=1, status=500, body=S3_INTERNAL_ERROR)
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert failures["left"] == 0
+    _playlist, audio = published_audio(settings, session_id)
+    assert audio["decoded_duration"] == pytest.approx(
+        espeak_alone_duration(read_text("three_paragraphs.txt")), rel=0.05
+    )
+
+
+def test_s3_failing_for_good_ends_in_failure(storage_service):
+    settings = storage_service
+    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    fail_requests("PutObject", times=10_000, status=500, body=S3_INTERNAL_ERROR)
+    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    session = sessions.get(session_id)
+    assert session.state is State.FAILURE
+    assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
+
+
+def test_dynamodb_throttling_is_retried_and_the_session_succeeds(storage_service):
+    settings = storage_service
+    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    failures = fail_requests(
+        "UpdateItem", times=2, status=400, body=DYNAMODB_THROTTLED,
+        headers={"x-amzn-ErrorType": "ProvisionedThroughputExceededException"},
+    )  # fmt: skip
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert failures["left"] == 0 and failures["sent"] > 2
+    assert sessions.get(session_id).state is State.SUCCESS
+
+
+# ------------------------------------------------------------------ duplicate and late events
+
+
+def test_an_event_delivered_again_after_the_session_ended_changes_nothing(settings, sessions, media):
+    session_id = started(settings, sessions, media, "Hello there.")
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    before = sessions.get(session_id)
+    playlist = media.get_playlist(session_id)
+    # An hour later, Lambda delivers the same event once more.
+    assert generate({"session_id": session_id})["outcome"] == "skipped"
+    assert sessions.get(session_id) == before and media.get_playlist(session_id) == playlist
