@@ -304,3 +304,13 @@ def test_an_event_delivered_again_after_the_session_ended_changes_nothing(settin
     # An hour later, Lambda delivers the same event once more.
     assert generate({"session_id": session_id})["outcome"] == "skipped"
     assert sessions.get(session_id) == before and media.get_playlist(session_id) == playlist
+
+
+def test_a_claim_applied_but_whose_answer_was_lost_is_not_mistaken_for_a_duplicate(settings, sessions, media):
+    """With moto in-process, an injected 500 stands in for the answer while the write is applied:
+    exactly a timeout after DynamoDB did the work. The client's retry must still own the session."""
+    session_id = started(settings, sessions, media, "Hello there.")
+    fail_requests("UpdateItem", times=1, status=500, body=b'{"__type": "InternalServerError", "message": "lost"}')
+    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    # ...while a real duplicate (another attempt, another claimant) still finds it taken.
+    assert sessions.claim(session_id) is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -73,6 +74,7 @@ class Session:
     spoken_as: str | None = None
     spoken_text: str = ""
     heartbeat_at: float = 0.0
+    claimed_by: str | None = None
     chunk_count: int = 0
     chunks_total: int = 0
     segments: int = 0
@@ -153,11 +155,25 @@ class SessionStore:
         condition = "#state IN (" + ", ".join(values) + ")"
         return self._update(session_id, {"state": target, **fields}, condition, values)
 
-    def claim(self, session_id: str) -> Session | None:
-        """PENDING -> PROGRESS, answering the claimed session; None if it was not PENDING (a duplicate
-        delivery of the same event, or an unknown id)."""
+    def claim(self, session_id: str, claimant: str | None = None) -> Session | None:
+        """PENDING -> PROGRESS, answering the claimed session; None if another claimant has it (a
+        duplicate delivery of the same event) or the id is unknown.
+
+        ``claimant`` is random per attempt, and a claim it already holds succeeds again: if DynamoDB
+        applied the write but its answer was lost, the client's retry must not mistake its own
+        claim for someone else's and leave the session in PROGRESS with nobody generating it."""
+        claimant = claimant or uuid.uuid4().hex
         try:
-            return self.transition(session_id, State.PROGRESS)
+            return self._update(
+                session_id,
+                {"state": State.PROGRESS, "claimed_by": claimant},
+                "(#state = :pending OR (#state = :progress AND claimed_by = :claimant))",
+                {
+                    ":pending": _to_attribute(State.PENDING),
+                    ":progress": _to_attribute(State.PROGRESS),
+                    ":claimant": _to_attribute(claimant),
+                },
+            )
         except TransitionRefused:
             return None
 
