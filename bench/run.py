@@ -75,6 +75,7 @@ class LocalStack:
             PORT="0",
             PYTHONPATH=str(REPO / "layers" / "core"),
             LOCAL_GENERATE_CONCURRENCY=str(concurrency),
+            LOCAL_RATE_LIMIT_PER_MINUTE="0",  # one client sends every request here
             MAX_TEXT_CHARS="8000",
             MAX_BODY_BYTES="65536",
             LOG_LEVEL="WARNING",

@@ -75,6 +75,7 @@ class Session:
     spoken_text: str = ""
     heartbeat_at: float = 0.0
     claimed_by: str | None = None
+    started_at: float = 0.0
     chunk_count: int = 0
     chunks_total: int = 0
     segments: int = 0
@@ -103,7 +104,7 @@ def _from_item(item: dict) -> Session:
     for key in ("chunk_count", "chunks_total", "segments", "progress", "expires_at"):
         if key in data:
             data[key] = int(data[key])
-    for key in ("duration", "created_at", "updated_at", "heartbeat_at"):
+    for key in ("duration", "created_at", "updated_at", "heartbeat_at", "started_at"):
         if key in data:
             data[key] = float(data[key])
     data["state"] = State(data["state"])
@@ -166,7 +167,7 @@ class SessionStore:
         try:
             return self._update(
                 session_id,
-                {"state": State.PROGRESS, "claimed_by": claimant},
+                {"state": State.PROGRESS, "claimed_by": claimant, "started_at": time.time()},
                 "(#state = :pending OR (#state = :progress AND claimed_by = :claimant))",
                 {
                     ":pending": _to_attribute(State.PENDING),

@@ -17,6 +17,7 @@ from ..config import get_settings
 from ..failed_invocations import end_failed_invocation, on_failure_record
 from ..invoker import install_local_handler
 from .functions import load_handler
+from .rate_limit import RateLimiter
 from .resources import ensure_resources
 from .server import LocalOrigin
 from .storage_server import start_storage_server, stop_storage_server
@@ -65,7 +66,8 @@ def main() -> None:
     handlers = {name: load_handler(name) for name in ("start", "status")}
     web_root = Path(os.environ.get("WEB_DIR", REPO / "web" / "dist"))
 
-    origin = LocalOrigin((host, port), settings, handlers, web_root)
+    per_minute = int(os.environ.get("LOCAL_RATE_LIMIT_PER_MINUTE", "60"))
+    origin = LocalOrigin((host, port), settings, handlers, web_root, RateLimiter(per_minute))
     url = f"http://{host}:{origin.server_address[1]}/"
     print(f"audiostream local stack ready at {url}", flush=True)
     print(

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from .. import aws
 from ..config import Settings
 from .gateway import Handler, build_event, call_handler, find_route
+from .rate_limit import RateLimiter, retry_after_header
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +27,19 @@ API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 class LocalOrigin(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], settings: Settings, handlers: dict[str, Handler], web_root: Path):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        settings: Settings,
+        handlers: dict[str, Handler],
+        web_root: Path,
+        start_limiter: RateLimiter | None = None,
+    ):
         super().__init__(address, _RequestHandler)
         self.settings = settings
         self.handlers = handlers
         self.web_root = web_root.resolve()
+        self.start_limiter = start_limiter or RateLimiter(0)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -84,6 +93,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_json(404, {"message": "Not Found"})
             return
         route, parameters = found
+        if route.function == "start":
+            wait = self.server.start_limiter.acquire(self.client_address[0])
+            if wait:
+                headers = {"Content-Type": "application/json", "Retry-After": retry_after_header(wait)}
+                self._send(429, headers, b'{"message":"Too Many Requests"}')
+                return
         event = build_event(
             route, parameters, self.command, path, query, dict(self.headers.items()), body, self.client_address[0]
         )

@@ -1,0 +1,111 @@
+"""Load on the local stack: 200 start requests from 20 concurrent clients, each on its own loopback
+address, against a stack that allows 8 starts per client per minute and 3 sessions generating at once."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import time
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+
+from conftest import start_local_stack, stop_local_stack
+
+pytestmark = pytest.mark.e2e
+
+CLIENTS, REQUESTS_EACH, PER_MINUTE, AT_ONCE = 20, 10, 8, 3
+
+
+def client_requests(host: str, port: int, source: str, answers: list) -> None:
+    connection = http.client.HTTPConnection(host, port, timeout=30, source_address=(source, 0))
+    for number in range(REQUESTS_EACH):
+        body = json.dumps({"text": f"Client {source} says hello, time {number}."})
+        connection.request("POST", "/audiostream/start/", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        payload = json.loads(response.read())
+        answers.append((source, response.status, response.getheader("Retry-After"), payload))
+    connection.close()
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def test_two_hundred_starts_from_twenty_clients(tmp_path):
+    stack = start_local_stack(
+        tmp_path / "stack.log",
+        LOCAL_RATE_LIMIT_PER_MINUTE=str(PER_MINUTE),
+        LOCAL_GENERATE_CONCURRENCY=str(AT_ONCE),
+        LOG_LEVEL="ERROR",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+        POWERTOOLS_METRICS_DISABLED="true",
+    )
+    try:
+        url = urlsplit(stack.url)
+        answers: list = []
+        began = time.monotonic()
+        clients = [
+            threading.Thread(target=client_requests, args=(url.hostname, url.port, f"127.0.0.{n + 2}", answers))
+            for n in range(CLIENTS)
+        ]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        answered_in = time.monotonic() - began
+
+        assert len(answers) == CLIENTS * REQUESTS_EACH
+        assert {status for _, status, _, _ in answers} <= {202, 429}
+        for _, status, retry_after, payload in answers:
+            if status == 429:
+                assert int(retry_after) >= 1 and payload == {"message": "Too Many Requests"}
+        for source in {source for source, *_ in answers}:
+            accepted = [status for s, status, *_ in answers if s == source].count(202)
+            assert PER_MINUTE <= accepted <= PER_MINUTE + 1, (source, accepted)  # + what refills meanwhile
+        accepted = [payload["session_id"] for _, status, _, payload in answers if status == 202]
+
+        # Every accepted session ends in SUCCESS.
+        endpoint = re.search(r"moto server at (http://\S+) ", stack.log.read_text()).group(1)
+        table = boto3.client(
+            "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while True:
+            items = table.scan(TableName="audiostream-sessions")["Items"]
+            states = [item["state"]["S"] for item in items]
+            if states.count("SUCCESS") == len(accepted) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        all_done_in = time.monotonic() - began
+        assert sorted(item["session_id"]["S"] for item in items) == sorted(accepted)
+        assert states.count("SUCCESS") == len(accepted), {state: states.count(state) for state in set(states)}
+
+        # Never more than AT_ONCE generating at once, and they started in the order they arrived.
+        sessions = sorted(
+            (float(item["created_at"]["N"]), float(item["started_at"]["N"]), float(item["updated_at"]["N"]))
+            for item in items
+        )
+        assert most_at_once([(started, ended) for _, started, ended in sessions]) <= AT_ONCE
+        for (created, started, _), (later_created, later_started, _) in zip(sessions, sessions[1:], strict=False):
+            if later_created - created > 0.05:  # requests that arrived together may swap places
+                assert later_started >= started - 0.05
+        waited = sum(started - created > 0.5 for created, started, _ in sessions)
+        assert waited > 0, "with 3 at once, later sessions must have waited as PENDING"
+        print(
+            f"\n{len(answers)} requests answered in {answered_in:.1f} s: {len(accepted)} accepted (202), "
+            f"{len(answers) - len(accepted)} refused (429); all {len(accepted)} SUCCESS {all_done_in:.1f} s "
+            f"after the first request; at most {most_at_once([(s, e) for _, s, e in sessions])} generating at "
+            f"once; {waited} waited over 0.5 s as PENDING"
+        )
+    finally:
+        stop_local_stack(stack)
