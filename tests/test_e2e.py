@@ -1,6 +1,9 @@
 """The local stack over real HTTP, as a browser or the seed's frontend uses it."""
 
+import http.client
+import json
 import time
+from urllib.parse import quote, urlsplit
 
 import m3u8
 import pytest
@@ -169,3 +172,45 @@ def test_a_malformed_body_length_is_refused_in_json(local_stack, headers, expect
     status_line, _, rest = answer.partition(b"\r\n")
     assert expected in status_line
     assert b"application/json" in rest
+
+
+@pytest.mark.parametrize(
+    "payload, status_code, field",
+    [
+        (b'{"prompt": ' + b"[" * 3000 + b"]" * 3000 + b"}", 400, "body"),
+        (b'{"prompt": "caf\xe9 au lait"}', 400, "body"),  # Latin-1, not UTF-8
+        (b'{"prompt": "\\ud800"}', 400, "prompt"),
+        (b"x" * (11 * 1024 * 1024), 413, None),  # beyond API Gateway's 10 MB: refused before any function
+    ],
+)
+def test_hostile_bodies_get_a_json_4xx(local_stack, payload, status_code, field):
+    answer = requests.post(f"{local_stack.url}/audiostream/start/", data=payload, timeout=30)
+    assert answer.status_code == status_code
+    assert answer.headers["Content-Type"] == "application/json"
+    if field:
+        assert answer.json()["field"] == field
+
+
+def test_control_characters_and_emoji_in_a_prompt_are_spoken(local_stack):
+    started = start(local_stack, prompt="Hello \U0001f44b\x07 world\x00 \U0001f30d. The end\u200b. \u2603")
+    deadline = time.monotonic() + 30
+    while (answer := status(local_stack, started["task_id"]))["state"] not in ("SUCCESS", "FAILURE"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert answer["state"] == "SUCCESS" and answer["duration"] > 0.5
+
+
+@pytest.mark.parametrize(
+    "task_id",
+    ["a" * 1000, "' OR '1'='1", "{{7*7}}", "${jndi:ldap://x}", "%00", "..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f"],
+)
+def test_hostile_task_ids_are_404_json(local_stack, task_id):
+    # http.client sends the path as written; requests would normalize some of these away.
+    url = urlsplit(local_stack.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request("GET", f"/audiostream/task-status/{quote(task_id, safe='%')}/")
+    answer = connection.getresponse()
+    body = answer.read()
+    connection.close()
+    assert answer.status == 404
+    assert answer.getheader("Content-Type") == "application/json" and json.loads(body)

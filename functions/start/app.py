@@ -14,7 +14,7 @@ from audiostream.start_request import InvalidRequest, parse_start_request
 from audiostream.starting import StartFailed, start_answer, start_session
 from audiostream.storage import MediaStore
 
-app = FastAPI(title="audiostream start", openapi_url=None, docs_url=None, redoc_url=None)
+app = FastAPI(title="audiostream start", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)
 
 

@@ -15,7 +15,7 @@ from audiostream.observability import logger, session_log_context, tracer
 from audiostream.sessions import SessionStore, is_session_id
 from audiostream.status import describe_status, stalled_reason
 
-app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None)
+app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)
 
 

@@ -55,11 +55,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch()
 
+    def __getattr__(self, name: str):
+        # Every other method (PUT, TRACE, QUERY, made-up ones) gets what API Gateway and CloudFront
+        # give it, a JSON answer, instead of http.server's HTML 501 page.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/audiostream/"):
                 self._api(url.path, url.query)
+            elif self.command not in ("GET", "HEAD"):
+                self._send_json(404 if self.command == "POST" else 405, {"message": "Method Not Allowed"})
             elif url.path.startswith("/" + self.server.settings.media_prefix + "/"):
                 self._media(url.path)
             else:
