@@ -283,3 +283,15 @@ def test_without_hls_js_the_browsers_own_hls_player_is_used(browser, local_stack
     page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
     page.wait_for_function("document.getElementById('player').currentTime > 2", timeout=20_000)
     context.close()
+
+
+def test_a_refusal_for_too_many_requests_says_when_to_try_again(page):
+    page.route(
+        "**/audiostream/start/",
+        lambda route: route.fulfill(status=429, headers={"Retry-After": "7"}, json={"message": "Too Many Requests"}),
+    )
+    page.fill("#prompt", SHORT_TEXT)
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.state === 'error'")
+    assert page.text_content("#status") == "Too Many Requests: try again in 7 s."
+    assert page.get_attribute("#start", "aria-disabled") == "false"

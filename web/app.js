@@ -319,7 +319,9 @@ async function start() {
     return;
   }
   if (!response.ok) {
-    showStatus(answer.error || `The server answered HTTP ${response.status}.`, "error");
+    const retry = response.headers.get("Retry-After");
+    const reason = answer.error || answer.message || `The server answered HTTP ${response.status}`;
+    showStatus(retry ? `${reason}: try again in ${retry} s.` : reason, "error");
     setBusy(false);
     if (answer.field === "prompt" || answer.field === "text") view.prompt.focus();
     return;
