@@ -163,3 +163,17 @@ def moto_server_process():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def google(settings, monkeypatch):
+    """A loopback server speaking gTTS's protocol, with the gtts engine pointed at it."""
+    from fake_gtts import FakeGoogleTts
+
+    server = FakeGoogleTts()
+    monkeypatch.setenv("GTTS_URL", server.endpoint)
+    monkeypatch.setenv("TTS_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("GTTS_BACKOFF_SECONDS", "0.05")
+    get_settings.cache_clear()
+    yield server
+    server.stop()

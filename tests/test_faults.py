@@ -24,7 +24,6 @@ from audiostream.storage import MediaStore
 
 from audio import espeak_alone_duration
 from conftest import REPO, TEST_ENV, moto_server_process, read_text
-from fake_gtts import FakeGoogleTts
 from test_pipeline import playlist_of, published_audio, started
 
 
@@ -146,16 +145,6 @@ def test_a_tts_that_hangs_on_a_middle_chunk_is_cut_off_by_its_timeout(settings, 
     assert session.error.endswith("espeak-ng took longer than 1 s")
     playlist, audio = published_audio(get_settings(), session_id)
     assert playlist.is_endlist and audio["decoded_duration"] > 1
-
-
-@pytest.fixture
-def google(settings, monkeypatch):
-    server = FakeGoogleTts()
-    monkeypatch.setenv("GTTS_URL", server.endpoint)
-    monkeypatch.setenv("GTTS_BACKOFF_SECONDS", "0.05")
-    get_settings.cache_clear()
-    yield server
-    server.stop()
 
 
 def test_gtts_answering_429_is_retried_with_backoff(google, sessions, media):

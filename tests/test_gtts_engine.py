@@ -9,18 +9,7 @@ from audiostream.generate import generate
 from audiostream.sessions import State
 
 from audio import espeak_alone_duration
-from fake_gtts import FakeGoogleTts
 from test_pipeline import published_audio, started
-
-
-@pytest.fixture
-def google(settings, monkeypatch):
-    server = FakeGoogleTts()
-    monkeypatch.setenv("GTTS_URL", server.endpoint)
-    monkeypatch.setenv("TTS_TIMEOUT_SECONDS", "2")
-    get_settings.cache_clear()
-    yield server
-    server.stop()
 
 
 def test_gtts_speech_is_decoded_to_pcm_at_its_rate(google):
