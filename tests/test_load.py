@@ -96,9 +96,13 @@ def test_two_hundred_starts_from_twenty_clients(tmp_path):
             for item in items
         )
         assert most_at_once([(started, ended) for _, started, ended in sessions]) <= AT_ONCE
-        for (created, started, _), (later_created, later_started, _) in zip(sessions, sessions[1:], strict=False):
-            if later_created - created > 0.05:  # requests that arrived together may swap places
-                assert later_started >= started - 0.05
+        # The queue is first in, first out by the moment start hands a session over, which comes
+        # after it records created_at; with 20 request threads on 2 cores that gap reaches a few
+        # hundred milliseconds, so only sessions more than half a second apart are held to order.
+        for index, (created, started, _) in enumerate(sessions):
+            for later_created, later_started, _ in sessions[index + 1 :]:
+                if later_created - created > 0.5:
+                    assert later_started >= started, (created, started, later_created, later_started)
         waited = sum(started - created > 0.5 for created, started, _ in sessions)
         assert waited > 0, "with 3 at once, later sessions must have waited as PENDING"
         print(

@@ -26,6 +26,9 @@ API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 
 class LocalOrigin(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of clients connecting at once would have
+    # connections dropped or reset before a thread ever saw them.
+    request_queue_size = 128
 
     def __init__(
         self,
