@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from moto import mock_aws
 from audiostream import aws
 from audiostream.config import get_settings
 from audiostream.local.resources import ensure_resources
+from audiostream.local.storage_server import start_storage_server, stop_storage_server
 from audiostream.sessions import SessionStore
 from audiostream.storage import MediaStore
 
@@ -138,31 +138,13 @@ def lambda_context():
 
 @contextmanager
 def moto_server_process():
-    """moto's server in a process of its own (its settings and state cannot leak into other tests)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("moto's server did not start")
-            time.sleep(0.05)
+    """moto's server in a process of its own (its settings and state cannot leak into other tests),
+    started the way the local stack starts it."""
+    process, url = start_storage_server("127.0.0.1")
     try:
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_storage_server(process)
 
 
 @pytest.fixture

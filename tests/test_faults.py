@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -239,15 +240,17 @@ def storage_service(monkeypatch):
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         aws.reset_clients()
-        ensure_resources(get_settings())
-        yield get_settings()
+        settings = get_settings()
+        ensure_resources(settings)
+        yield SimpleNamespace(
+            settings=settings, sessions=SessionStore.from_settings(settings), media=MediaStore.from_settings(settings)
+        )
         aws.reset_clients()
         get_settings.cache_clear()
 
 
 def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(storage_service):
-    settings = storage_service
-    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    settings, sessions, media = storage_service.settings, storage_service.sessions, storage_service.media
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     failures = fail_requests("PutObject", times=1, status=500, body=S3_INTERNAL_ERROR)
     assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
@@ -259,8 +262,7 @@ def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(storage_se
 
 
 def test_s3_failing_for_good_ends_in_failure(storage_service):
-    settings = storage_service
-    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    settings, sessions, media = storage_service.settings, storage_service.sessions, storage_service.media
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     fail_requests("PutObject", times=10_000, status=500, body=S3_INTERNAL_ERROR)
     assert generate({"session_id": session_id})["outcome"] == "FAILURE"
@@ -270,8 +272,7 @@ def test_s3_failing_for_good_ends_in_failure(storage_service):
 
 
 def test_dynamodb_throttling_is_retried_and_the_session_succeeds(storage_service):
-    settings = storage_service
-    sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
+    settings, sessions, media = storage_service.settings, storage_service.sessions, storage_service.media
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     failures = fail_requests(
         "UpdateItem", times=2, status=400, body=DYNAMODB_THROTTLED,

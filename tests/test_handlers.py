@@ -192,3 +192,11 @@ def test_engines_lists_what_start_accepts(status, lambda_context):
     assert "f3" in engines["espeak"]["voices"] and "co.uk" in engines["gtts"]["voices"]
     names = [language["name"] for language in engines["gtts"]["languages"]]
     assert names == sorted(names)
+
+
+def test_an_unexpected_fault_still_answers_json(start, invoked, lambda_context, settings):
+    aws.dynamodb().delete_table(TableName=settings.sessions_table)  # storage gone from under the function
+    answer = start(event("start.json"), lambda_context)
+    assert answer["statusCode"] == 500
+    assert answer_json(answer) == {"error": "internal error; the service's logs have the details"}
+    assert invoked.empty()

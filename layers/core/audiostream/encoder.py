@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from .hls import Segment, parse_segments
-from .storage import INIT_NAME
+from .storage import INIT_NAME, segment_name
 
 _LOCAL_PLAYLIST = "ffmpeg.m3u8"
 
@@ -115,6 +115,10 @@ class HlsEncoder:
     @property
     def init_path(self) -> Path:
         return self.workdir / INIT_NAME
+
+    def init_written(self) -> bool:
+        """ffmpeg closes init.mp4 before it opens the first segment: once that exists, init is whole."""
+        return (self.workdir / segment_name(0)).exists()
 
     def finished_segments(self) -> list[Segment]:
         try:

@@ -204,11 +204,13 @@ def _fail(
             publisher.stop()
         except Exception:
             logger.exception("could not publish the last segments")
-    published = publisher.published if publisher else []
     try:
-        media.put_playlist(
-            session.session_id, render_playlist(published, target_duration(settings.segment_seconds), ended=True)
-        )
+        if publisher is not None:
+            publisher.close_playlist()
+        else:  # it failed before there was anything to publish
+            media.put_playlist(
+                session.session_id, render_playlist([], target_duration(settings.segment_seconds), ended=True)
+            )
     except Exception:
         logger.exception("could not close the playlist")
     try:
@@ -216,8 +218,8 @@ def _fail(
             session.session_id,
             State.FAILURE,
             error=reason,
-            segments=len(published),
-            duration=round(sum(segment.duration for segment in published), 3),
+            segments=len(publisher.published) if publisher else 0,
+            duration=round(publisher.duration, 3) if publisher else 0.0,
         )
     except TransitionRefused:
         logger.warning("the session had already ended; FAILURE (%s) not recorded", reason)

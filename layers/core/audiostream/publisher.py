@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .encoder import HlsEncoder
 from .hls import Segment, render_playlist
-from .storage import INIT_NAME, MediaStore, segment_name
+from .storage import INIT_NAME, MediaStore
 
 # Called with (segments published, audio seconds published) after each playlist update.
 ProgressCallback = Callable[[int, float], None]
@@ -68,14 +68,17 @@ class SegmentPublisher:
         self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=True))
 
     def publish_new(self) -> int:
-        self._publish_init_once_written()
+        # init goes up as soon as it is whole, while segment 0 is still being encoded; a new segment
+        # implies it (so the loop below never names a segment before its init is stored).
+        if not self._init_published and self.encoder.init_written():
+            self.media.put_media(self.session_id, INIT_NAME, self.encoder.init_path.read_bytes())
+            self._init_published = True
         finished = self.encoder.finished_segments()
         # A session that ends before any audio leaves ffmpeg closing one empty segment: not worth naming.
         new = [segment for segment in finished[self._seen :] if segment.duration > 0]
         self._seen = len(finished)
         if not new:
             return 0
-        self._publish_init_once_written(force=True)
         for segment in new:
             self.media.put_media(self.session_id, segment.name, self.encoder.segment_path(segment).read_bytes())
             self.published.append(segment)
@@ -84,14 +87,6 @@ class SegmentPublisher:
             self.first_published_at = time.time()
         self.on_published(len(self.published), self.duration)
         return len(new)
-
-    def _publish_init_once_written(self, force: bool = False) -> None:
-        # ffmpeg closes init.mp4 before it opens the first segment, so once that file exists the init
-        # segment is complete and can go up while segment 0 is still being encoded.
-        if self._init_published or not (force or self.encoder.segment_path(Segment(segment_name(0), 0)).exists()):
-            return
-        self.media.put_media(self.session_id, INIT_NAME, self.encoder.init_path.read_bytes())
-        self._init_published = True
 
     def _run(self) -> None:
         try:

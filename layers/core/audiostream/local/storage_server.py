@@ -7,7 +7,6 @@ with the API and the generation threads for the stack's interpreter lock. It die
 from __future__ import annotations
 
 import ctypes
-import os
 import signal
 import socket
 import subprocess
@@ -56,4 +55,3 @@ def stop_storage_server(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
-    os.environ.pop("AWS_ENDPOINT_URL", None)
