@@ -93,17 +93,23 @@ def status_of(task_id, lambda_context):
     return json.loads(load_handler("status")(data, lambda_context)["body"])
 
 
+def backdate(settings, session_id: str, attribute: str, seconds: float) -> None:
+    """Set a session's timestamp ``seconds`` into the past, as if that much time had gone by."""
+    aws.dynamodb().update_item(
+        TableName=settings.sessions_table,
+        Key={"session_id": {"S": session_id}},
+        UpdateExpression="SET #at = :then",
+        ExpressionAttributeNames={"#at": attribute},
+        ExpressionAttributeValues={":then": {"N": str(time.time() - seconds)}},
+    )
+
+
 def test_status_reports_a_session_that_died_without_a_word_as_stalled(settings, sessions, media, lambda_context):
     session_id = started(settings, sessions, media, "Hello.")
     sessions.claim(session_id)
     assert status_of(session_id, lambda_context)["state"] == "PROGRESS"
     # Its invocation died: no heartbeat since, for longer than STALL_SECONDS (120 s by default).
-    aws.dynamodb().update_item(
-        TableName=settings.sessions_table,
-        Key={"session_id": {"S": session_id}},
-        UpdateExpression="SET updated_at = :then",
-        ExpressionAttributeValues={":then": {"N": str(time.time() - 500)}},
-    )
+    backdate(settings, session_id, "updated_at", 500)
     answer = status_of(session_id, lambda_context)
     assert answer["state"] == "FAILURE"
     assert answer["error"].startswith("stalled: the generator has given no sign of life for 50")
@@ -113,12 +119,7 @@ def test_status_reports_a_session_that_died_without_a_word_as_stalled(settings, 
 def test_status_reports_a_session_that_never_started_as_stalled(settings, sessions, media, lambda_context):
     session_id = started(settings, sessions, media, "Hello.")
     assert status_of(session_id, lambda_context)["state"] == "PENDING"
-    aws.dynamodb().update_item(
-        TableName=settings.sessions_table,
-        Key={"session_id": {"S": session_id}},
-        UpdateExpression="SET created_at = :then",
-        ExpressionAttributeValues={":then": {"N": str(time.time() - 3600)}},
-    )
+    backdate(settings, session_id, "created_at", 3600)
     answer = status_of(session_id, lambda_context)
     assert answer["state"] == "FAILURE" and "did not start within 1800 s" in answer["error"]
 
