@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 TOOLS  := .venv-tools
-export PYTHONPATH := $(CURDIR)/layers/core
+export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export AUDIOSTREAM_TOOLS_BIN := $(CURDIR)/$(TOOLS)/bin
 export SAM_CLI_TELEMETRY := 0
 
@@ -24,7 +24,7 @@ help:
 	@echo "make deploy build and deploy to AWS with SAM, then upload the demo page (DEPLOY_ARGS=--guided the first time)"
 
 run: sysdeps venv web
-	$(PY) -m audiostream.local
+	$(PY) -m devstack
 
 test: sysdeps browser venv tools web
 	$(VENV)/bin/ruff check .

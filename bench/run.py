@@ -66,14 +66,14 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class LocalStack:
-    """`python -m audiostream.local` on a free port, with its own moto, as `make run` starts it."""
+    """`python -m devstack` on a free port, with its own moto, as `make run` starts it."""
 
     def __init__(self, concurrency: int):
         self.log = tempfile.NamedTemporaryFile(prefix="bench-stack-", suffix=".log", delete=False)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENAI_", "LLM_", "TTS_"))}
         env.update(
             PORT="0",
-            PYTHONPATH=str(REPO / "layers" / "core"),
+            PYTHONPATH=f"{REPO / 'layers' / 'core'}:{REPO}",
             LOCAL_GENERATE_CONCURRENCY=str(concurrency),
             LOCAL_RATE_LIMIT_PER_MINUTE="0",  # one client sends every request here
             MAX_TEXT_CHARS="8000",
@@ -83,7 +83,7 @@ class LocalStack:
             POWERTOOLS_METRICS_DISABLED="true",
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "audiostream.local"], env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO
+            [sys.executable, "-m", "devstack"], env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO
         )
         deadline = time.monotonic() + 60
         while True:

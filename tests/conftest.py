@@ -16,10 +16,10 @@ from moto import mock_aws
 
 from audiostream import aws
 from audiostream.config import get_settings
-from audiostream.local.resources import ensure_resources
-from audiostream.local.storage_server import start_storage_server, stop_storage_server
 from audiostream.sessions import SessionStore
 from audiostream.storage import MediaStore
+from devstack.resources import ensure_resources
+from devstack.storage_server import start_storage_server, stop_storage_server
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -84,14 +84,14 @@ class LocalStack:
 
 
 def start_local_stack(log: Path, **env_changes) -> LocalStack:
-    """``python -m audiostream.local`` as ``make run`` starts it, on a free port."""
+    """``python -m devstack`` as ``make run`` starts it, on a free port."""
     env = {key: value for key, value in os.environ.items() if not _is_outside_setting(key)}
-    env.update(PORT="0", HOST="127.0.0.1", LOG_LEVEL="WARNING", PYTHONPATH=str(REPO / "layers" / "core"))
+    env.update(PORT="0", HOST="127.0.0.1", LOG_LEVEL="WARNING", PYTHONPATH=f"{REPO / 'layers' / 'core'}:{REPO}")
     env["LOCAL_RATE_LIMIT_PER_MINUTE"] = "0"  # the tests start many sessions from one address
     env.update(env_changes)
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "audiostream.local"], env=env, stdout=output, stderr=subprocess.STDOUT, cwd=REPO
+            [sys.executable, "-m", "devstack"], env=env, stdout=output, stderr=subprocess.STDOUT, cwd=REPO
         )
     deadline = time.monotonic() + 60
     while True:
@@ -131,7 +131,7 @@ def local_stack(tmp_path_factory):
 
 @pytest.fixture
 def lambda_context():
-    from audiostream.invoker import LocalLambdaContext
+    from devstack.lambda_runtime import LocalLambdaContext
 
     return LocalLambdaContext(function_name="audiostream-test")
 

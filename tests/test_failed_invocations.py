@@ -8,8 +8,8 @@ import pytest
 
 from audiostream import aws
 from audiostream.hls import Segment, render_playlist
-from audiostream.local.functions import load_handler
 from audiostream.sessions import Session, State
+from devstack.functions import load_handler
 
 EVENT = json.loads((Path(__file__).resolve().parents[1] / "events" / "failed-generation.json").read_text())
 SESSION_ID = json.loads(EVENT["Records"][0]["body"])["requestPayload"]["session_id"]
@@ -24,7 +24,7 @@ def failure_event(session_id=SESSION_ID, **record_changes) -> dict:
 
 @pytest.fixture
 def handler(moto):
-    return load_handler("generate")
+    return load_handler("failed_generations")
 
 
 def died_mid_stream(sessions, media, segments=2) -> None:

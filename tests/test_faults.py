@@ -17,11 +17,11 @@ from audiostream import aws
 from audiostream.config import get_settings
 from audiostream.engines import get_engine, register_engine
 from audiostream.generate import generate
-from audiostream.invoker import LocalLambdaContext
-from audiostream.local.functions import load_handler
-from audiostream.local.resources import ensure_resources
 from audiostream.sessions import SessionStore, State
 from audiostream.storage import MediaStore
+from devstack.functions import load_handler
+from devstack.lambda_runtime import LocalLambdaContext
+from devstack.resources import ensure_resources
 
 from audio import espeak_alone_duration
 from conftest import REPO, TEST_ENV, moto_server_process, read_text

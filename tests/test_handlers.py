@@ -9,9 +9,9 @@ import m3u8
 import pytest
 
 from audiostream import aws
-from audiostream.invoker import install_local_handler
-from audiostream.local.functions import load_handler
+from audiostream.invoker import install_invoker
 from audiostream.sessions import State
+from devstack.functions import load_handler
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
@@ -33,9 +33,14 @@ def status_event(task_id: str) -> dict:
 def invoked(moto):
     """The events start hands to generate, captured instead of run."""
     received = queue.Queue()
-    install_local_handler(lambda generate_event, context: received.put(generate_event))
+
+    class Capture:
+        def invoke(self, generate_event: dict) -> None:
+            received.put(generate_event)
+
+    install_invoker(Capture())
     yield received
-    install_local_handler(None)
+    install_invoker(None)
 
 
 @pytest.fixture

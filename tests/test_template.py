@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from audiostream.local.gateway import ROUTES
 from audiostream.sessions import Session
+from devstack.gateway import ROUTES
 
 from template import REPO, load_template, resources
 
+FUNCTIONS = ("StartFunction", "StatusFunction", "GenerateFunction", "FailedGenerationsFunction")
 TOOLS_BIN = Path(os.environ.get("AUDIOSTREAM_TOOLS_BIN", REPO / ".venv-tools" / "bin"))
 
 
@@ -159,14 +160,19 @@ def test_each_function_may_do_only_what_it_needs():
     assert actions("GenerateFunction") == {
         "dynamodb:UpdateItem",
         "s3:PutObject",
-        "s3:GetObject",
         "ssm:GetParameter",
         "polly:SynthesizeSpeech",
         "polly:DescribeVoices",
     }
+    assert actions("FailedGenerationsFunction") == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "s3:GetObject",
+        "s3:PutObject",
+    }
     table = {"Fn::GetAtt": ["SessionsTable", "Arn"]}
     media = {"Fn::Sub": "${MediaBucket.Arn}/media/hls/*"}
-    for name in ("StartFunction", "StatusFunction", "GenerateFunction"):
+    for name in FUNCTIONS:
         for statement in policy_statements(name):
             assert statement["Effect"] == "Allow"
             listed = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
@@ -192,11 +198,21 @@ def test_generate_is_long_lived_bounded_and_never_loses_a_failed_invocation():
     assert load_template()["Parameters"]["GenerateMaxEventAgeSeconds"]["Default"] <= 3600
     on_failure = config["DestinationConfig"]["OnFailure"]
     assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["FailedGenerationsQueue", "Arn"]}}
-    # ...and something drains that queue: generate itself, ending each session as FAILURE.
-    drains = [event for event in generate["Events"].values() if event["Type"] == "SQS"]
-    assert [event["Properties"]["Queue"] for event in drains] == [{"Fn::GetAtt": ["FailedGenerationsQueue", "Arn"]}]
+    assert "Events" not in generate
+
+
+def test_a_function_of_its_own_drains_the_failed_invocations_even_when_generate_is_saturated():
+    drain = function("FailedGenerationsFunction")
+    events = [event for event in drain["Events"].values() if event["Type"] == "SQS"]
+    assert [event["Properties"]["Queue"] for event in events] == [{"Fn::GetAtt": ["FailedGenerationsQueue", "Arn"]}]
+    assert events[0]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert drain["Timeout"] <= 60
+    # Its own reserve: generate's slots all busy cannot throttle it.
+    assert isinstance(drain["ReservedConcurrentExecutions"], int) and drain["ReservedConcurrentExecutions"] >= 1
     queue = resources()["FailedGenerationsQueue"]["Properties"]
-    assert queue["VisibilityTimeout"] >= 6 * generate["Timeout"]
+    # Lambda's SQS poller asks for at least six times the function's timeout.
+    assert 6 * drain["Timeout"] <= queue["VisibilityTimeout"] <= 12 * drain["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UnprocessableFailuresQueue", "Arn"]}
 
 
 def test_layers_core_for_all_ffmpeg_for_generate_only():
@@ -240,7 +256,7 @@ def test_every_environment_variable_the_template_sets_is_one_the_code_reads():
     source = "\n".join(path.read_text() for path in (REPO / "layers" / "core" / "audiostream").rglob("*.py"))
     powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
     variables = set(load_template()["Globals"]["Function"]["Environment"]["Variables"])
-    for name in ("StartFunction", "StatusFunction", "GenerateFunction"):
+    for name in FUNCTIONS:
         variables |= set(function(name).get("Environment", {}).get("Variables", {}))
     unread = {name for name in variables - powertools if f'"{name}"' not in source}
     assert not unread, unread

@@ -2,23 +2,17 @@
 (it waited in Lambda's async queue longer than its maximum event age).
 
 Lambda sends a record of each such invocation to the on-failure destination, an SQS queue that the
-generate function drains. Each record ends its session as FAILURE, after closing its playlist
+failed_generations function drains. Each record ends its session as FAILURE, after closing its playlist
 with ``#EXT-X-ENDLIST`` over the segments it already names (all uploaded, by the publishing rule).
 """
 
 from __future__ import annotations
-
-import json
 
 from .config import get_settings
 from .hls import close_playlist, render_playlist, target_duration
 from .observability import MetricUnit, emit_metric, logger, session_log_context
 from .sessions import SessionStore, State, TransitionRefused, is_session_id
 from .storage import MediaStore
-
-
-def is_failure_batch(event: object) -> bool:
-    return isinstance(event, dict) and isinstance(event.get("Records"), list)
 
 
 def failure_reason(record: dict) -> str:
@@ -57,24 +51,3 @@ def end_failed_invocation(record: dict) -> str:
         logger.warning("ended a session whose invocation failed", extra={"reason": reason})
         emit_metric("SessionsFailed", MetricUnit.Count, 1)
         return "ended"
-
-
-def on_failure_record(request_payload: dict, error: BaseException) -> dict:
-    """The record Lambda sends to an on-failure destination when an invocation raised."""
-    return {
-        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 1},
-        "requestPayload": request_payload,
-        "responsePayload": {"errorMessage": str(error), "errorType": type(error).__name__},
-    }
-
-
-def end_failed_invocations(event: dict) -> dict:
-    """An SQS batch of on-failure records; a record that could not be handled is retried alone."""
-    failures = []
-    for record in event["Records"]:
-        try:
-            end_failed_invocation(json.loads(record["body"]))
-        except Exception:
-            logger.exception("could not end the session of an on-failure record")
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}

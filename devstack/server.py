@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
-from .. import aws
-from ..config import Settings
+from audiostream import aws
+from audiostream.config import Settings
+
 from .gateway import Handler, build_event, call_handler, find_route
 from .rate_limit import RateLimiter, retry_after_header
 

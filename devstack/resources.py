@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from .. import aws
-from ..config import Settings
+from audiostream import aws
+from audiostream.config import Settings
 
 
 def ensure_table(settings: Settings) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from ..invoker import LocalLambdaContext
+from .lambda_runtime import LocalLambdaContext
 
 Handler = Callable[[dict, Any], dict]
 

@@ -6,7 +6,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-FUNCTIONS_DIR = Path(os.environ.get("FUNCTIONS_DIR", Path(__file__).resolve().parents[4] / "functions"))
+FUNCTIONS_DIR = Path(os.environ.get("FUNCTIONS_DIR", Path(__file__).resolve().parents[1] / "functions"))
 
 
 def load_handler(function: str, functions_dir: Path = FUNCTIONS_DIR):

@@ -1,4 +1,4 @@
-"""``python -m audiostream.local``: the whole service on one machine (what ``make run`` starts).
+"""``python -m devstack``: the whole service on one machine (what ``make run`` starts).
 
 Storage is moto's server on loopback unless ``AWS_ENDPOINT_URL`` points at one already running
 (MinIO, LocalStack); generation runs in background workers instead of async Lambda invocations.
@@ -12,17 +12,18 @@ import signal
 import sys
 from pathlib import Path
 
-from .. import aws
-from ..config import get_settings
-from ..failed_invocations import end_failed_invocation, on_failure_record
-from ..invoker import install_local_handler
+from audiostream import aws
+from audiostream.config import get_settings
+from audiostream.invoker import install_invoker
+
 from .functions import load_handler
+from .lambda_runtime import LocalInvoker
 from .rate_limit import RateLimiter
 from .resources import ensure_resources
 from .server import LocalOrigin
 from .storage_server import start_storage_server, stop_storage_server
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = Path(__file__).resolve().parents[1]
 
 LOCAL_DEFAULTS = {
     "GENERATE_INVOKER": "local",
@@ -59,9 +60,12 @@ def main() -> None:
     settings = get_settings()
     ensure_resources(settings)
 
-    install_local_handler(
-        load_handler("generate"),
-        on_failure=lambda event, error: end_failed_invocation(on_failure_record(event, error)),
+    install_invoker(
+        LocalInvoker(
+            load_handler("generate"),
+            settings.local_generate_concurrency,
+            on_failure=load_handler("failed_generations"),
+        )
     )
     handlers = {name: load_handler(name) for name in ("start", "status")}
     web_root = Path(os.environ.get("WEB_DIR", REPO / "web" / "dist"))
