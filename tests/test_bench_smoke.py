@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from conftest import REPO
+from support.paths import REPO
 
 
 def test_the_benchmark_runs_and_reports_every_figure(tmp_path):

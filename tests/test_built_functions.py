@@ -17,11 +17,10 @@ import m3u8
 import pytest
 import requests
 
-from audio import espeak_alone_duration, probe_hls
-from conftest import moto_server_process
-from fake_gtts import FakeGoogleTts
-from template import REPO
-from test_template import TOOLS_BIN
+from support.audio import espeak_alone_duration, probe_hls
+from support.fake_gtts import FakeGoogleTts
+from support.stack import storage_server_process
+from support.template import REPO, TOOLS_BIN
 
 BUILD = REPO / ".aws-sam" / "build"
 EVENTS = REPO / "events"
@@ -44,7 +43,7 @@ def built():
 @pytest.fixture(scope="module")
 def aws_endpoint():
     """moto's server with the table and bucket, and a generate function that accepts async invokes."""
-    with moto_server_process() as url:
+    with storage_server_process() as url:
         yield url, prepare(url)
 
 
@@ -115,7 +114,7 @@ def invoke(function: str, event: dict | Path, env: dict, tmp_path: Path, layer: 
             "-I",
             "-S",
             "-B",
-            str(REPO / "tests" / "run_built_handler.py"),
+            str(REPO / "tests" / "support" / "run_built_handler.py"),
             str(BUILD / function),
             str(layer),
             str(event),

@@ -2,7 +2,7 @@ import pytest
 
 from audiostream.chunking import SentenceChunker, pack_chunks, split_into_chunks
 
-from conftest import read_text
+from support.paths import read_text
 
 
 def test_sentences_become_chunks_and_the_first_is_short():

@@ -9,8 +9,8 @@ import m3u8
 import pytest
 import requests
 
-from audio import espeak_alone_duration, probe_hls
-from conftest import read_text
+from support.audio import espeak_alone_duration, probe_hls
+from support.paths import read_text
 
 pytestmark = pytest.mark.e2e
 

@@ -23,9 +23,11 @@ from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalLambdaContext
 from devstack.resources import ensure_resources
 
-from audio import espeak_alone_duration
-from conftest import REPO, TEST_ENV, moto_server_process, read_text
-from test_pipeline import playlist_of, published_audio, started
+from support.audio import espeak_alone_duration
+from support.environment import TEST_ENV
+from support.paths import REPO, read_text
+from support.sessions import playlist_of, published_audio, started
+from support.stack import storage_server_process
 
 
 class SlowEngine:
@@ -236,7 +238,7 @@ def storage_service(monkeypatch):
     really stands in for the request (with moto in-process, its stub would still apply it)."""
     for name in [name for name in os.environ if name.startswith(("AWS_", "TTS_", "OPENAI_", "LLM_"))]:
         monkeypatch.delenv(name)
-    with moto_server_process() as url:
+    with storage_server_process() as url:
         for name, value in {**TEST_ENV, "AWS_ENDPOINT_URL": url}.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()

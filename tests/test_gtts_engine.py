@@ -8,8 +8,8 @@ from audiostream.engines.base import TtsError
 from audiostream.generate import generate
 from audiostream.sessions import State
 
-from audio import espeak_alone_duration
-from test_pipeline import published_audio, started
+from support.audio import espeak_alone_duration
+from support.sessions import published_audio, started
 
 
 def test_gtts_speech_is_decoded_to_pcm_at_its_rate(google):

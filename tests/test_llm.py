@@ -7,7 +7,6 @@ import time
 
 import m3u8
 import pytest
-from fake_openai import FakeOpenAi
 
 from audiostream import aws
 from audiostream.config import get_settings
@@ -18,9 +17,10 @@ from audiostream.starting import start_session
 from audiostream.status import describe_status
 from audiostream.storage import MediaStore
 
-from audio import espeak_alone_duration
-from conftest import REPO, read_text
-from test_pipeline import RecordingInvoker, playlist_of, published_audio
+from support.audio import espeak_alone_duration
+from support.fake_openai import FakeOpenAi
+from support.paths import REPO, read_text
+from support.sessions import RecordingInvoker, playlist_of, published_audio
 
 STORY = read_text("three_paragraphs.txt")
 PROMPT = "Tell me a short story about a lighthouse keeper."

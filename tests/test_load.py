@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from conftest import start_local_stack, stop_local_stack
+from support.stack import start_local_stack, stop_local_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from conftest import start_local_stack, stop_local_stack
+from support.stack import start_local_stack, stop_local_stack
 
 pytestmark = pytest.mark.e2e
 

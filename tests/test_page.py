@@ -11,7 +11,7 @@ import statistics
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from conftest import REPO, read_text
+from support.paths import REPO, read_text
 
 pytestmark = pytest.mark.e2e
 

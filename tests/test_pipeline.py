@@ -16,48 +16,11 @@ from audiostream.engines.base import TtsError
 from audiostream.generate import generate
 from audiostream.pipeline import run_session
 from audiostream.sessions import State
-from audiostream.start_request import StartRequest
-from audiostream.starting import start_session
-from audiostream.storage import IMMUTABLE_CACHE_CONTROL, MediaStore
+from audiostream.storage import MediaStore
 
-from audio import espeak_alone_duration, probe_hls
-from conftest import read_text
-
-
-class RecordingInvoker:
-    def __init__(self):
-        self.events = []
-
-    def invoke(self, event):
-        self.events.append(event)
-
-
-def started(settings, sessions, media, text, engine="espeak") -> str:
-    """A session as start leaves it: PENDING, empty playlist; returns its generate event's id."""
-    invoker = RecordingInvoker()
-    request = StartRequest(text=text, prompt=None, text_given=True, lang="en", engine=engine, voice=None)
-    start_session(request, settings, sessions, media, invoker)
-    return invoker.events[0]["session_id"]
-
-
-def stored(settings, session_id, name):
-    return aws.s3().get_object(Bucket=settings.media_bucket, Key=f"{settings.media_prefix}/{session_id}/{name}")
-
-
-def playlist_of(settings, session_id) -> m3u8.M3U8:
-    return m3u8.loads(stored(settings, session_id, "audio.m3u8")["Body"].read().decode())
-
-
-def published_audio(settings, session_id) -> tuple[m3u8.M3U8, dict]:
-    playlist = playlist_of(settings, session_id)
-    init = stored(settings, session_id, "init.mp4")["Body"].read()
-    segments = []
-    for segment in playlist.segments:
-        obj = stored(settings, session_id, segment.uri)
-        assert obj["ContentType"] == "audio/mp4"
-        assert obj["CacheControl"] == IMMUTABLE_CACHE_CONTROL
-        segments.append(obj["Body"].read())
-    return playlist, probe_hls(init, segments)
+from support.audio import espeak_alone_duration
+from support.paths import read_text
+from support.sessions import playlist_of, published_audio, started
 
 
 def versions_per_key(settings, session_id) -> dict[str, int]:

@@ -11,8 +11,8 @@ from audiostream.engines.polly import MAX_REQUEST_CHARS
 from audiostream.generate import generate
 from audiostream.sessions import State
 
-from conftest import read_text
-from test_pipeline import playlist_of, started
+from support.paths import read_text
+from support.sessions import playlist_of, started
 
 
 @pytest.fixture

@@ -5,44 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-from pathlib import Path
-
-import pytest
 
 from audiostream.sessions import Session
 from devstack.gateway import ROUTES
 
-from template import REPO, load_template, resources
-
-FUNCTIONS = ("StartFunction", "StatusFunction", "GenerateFunction", "FailedGenerationsFunction")
-TOOLS_BIN = Path(os.environ.get("AUDIOSTREAM_TOOLS_BIN", REPO / ".venv-tools" / "bin"))
-
-
-def tool(name: str, *args: str) -> subprocess.CompletedProcess:
-    executable = TOOLS_BIN / name
-    if not executable.exists():
-        pytest.fail(f"{executable} is missing: `make test` installs the template tools (make tools)")
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
-    return subprocess.run([str(executable), *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
-
-
-def function(name: str) -> dict:
-    return resources("AWS::Serverless::Function")[name]["Properties"]
-
-
-def policy_statements(name: str) -> list[dict]:
-    return [statement for policy in function(name)["Policies"] for statement in policy["Statement"]]
-
-
-def actions(name: str) -> set[str]:
-    found = set()
-    for statement in policy_statements(name):
-        listed = statement["Action"]
-        found.update([listed] if isinstance(listed, str) else listed)
-    return found
-
+from support.paths import REPO
+from support.template import FUNCTIONS, actions, function, load_template, policy_statements, resources, tool
 
 # ------------------------------------------------------------------ linters
 

@@ -6,7 +6,7 @@ import boto3
 
 from audiostream import aws
 
-from template import REPO
+from support.template import REPO
 
 spec = importlib.util.spec_from_file_location("upload_page", REPO / "scripts" / "upload_page.py")
 upload_page = importlib.util.module_from_spec(spec)
