@@ -10,10 +10,9 @@ import logging
 import os
 import signal
 import sys
-from pathlib import Path
 
 from audiostream import aws
-from audiostream.config import get_settings
+from audiostream.config import SettingsError, get_settings
 from audiostream.invoker import install_invoker
 
 from .functions import load_handler
@@ -21,9 +20,8 @@ from .lambda_runtime import LocalInvoker
 from .rate_limit import RateLimiter
 from .resources import ensure_resources
 from .server import LocalOrigin
+from .settings import dev_stack_settings
 from .storage_server import start_storage_server, stop_storage_server
-
-REPO = Path(__file__).resolve().parents[1]
 
 LOCAL_DEFAULTS = {
     "GENERATE_INVOKER": "local",
@@ -34,27 +32,30 @@ LOCAL_DEFAULTS = {
 MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
-def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("werkzeug", "botocore.credentials", "botocore.configprovider"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def main() -> int:
     for name, value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "8000"))
+    try:
+        local = dev_stack_settings()
+        get_settings.cache_clear()
+        get_settings()
+    except SettingsError as error:
+        print(f"audiostream local stack: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=local.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore.credentials", "botocore.configprovider"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     # SIGTERM (what a supervisor or a test sends) ends the stack like Ctrl+C, through the cleanup below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     storage = os.environ.get("AWS_ENDPOINT_URL")
     moto = None
     if not storage:
-        moto, endpoint = start_storage_server(host, int(os.environ.get("MOTO_PORT", "0")))
+        moto, endpoint = start_storage_server(local.host, local.moto_port)
         for name, value in MOTO_CREDENTIALS.items():
             os.environ.setdefault(name, value)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-        storage = f"moto server at {endpoint}"
+        storage = f"moto server at {endpoint} (one request at a time)"
     aws.reset_clients()
     get_settings.cache_clear()
     settings = get_settings()
@@ -63,21 +64,20 @@ def main() -> None:
     install_invoker(
         LocalInvoker(
             load_handler("generate"),
-            settings.local_generate_concurrency,
+            settings.invocation.local_generate_concurrency,
             on_failure=load_handler("failed_generations"),
         )
     )
     handlers = {name: load_handler(name) for name in ("start", "status")}
-    web_root = Path(os.environ.get("WEB_DIR", REPO / "web" / "dist"))
-
-    per_minute = int(os.environ.get("LOCAL_RATE_LIMIT_PER_MINUTE", "60"))
-    origin = LocalOrigin((host, port), settings, handlers, web_root, RateLimiter(per_minute))
-    url = f"http://{host}:{origin.server_address[1]}/"
+    origin = LocalOrigin(
+        (local.host, local.port), settings, handlers, local.web_dir, RateLimiter(local.local_rate_limit_per_minute)
+    )
+    url = f"http://{local.host}:{origin.server_address[1]}/"
     print(f"audiostream local stack ready at {url}", flush=True)
     print(
-        f"  storage: {storage} (table {settings.sessions_table}, bucket {settings.media_bucket})\n"
-        f"  engine: {settings.tts_engine} (offered: {', '.join(settings.tts_engines)}); "
-        f"{settings.local_generate_concurrency} sessions generate at once\n"
+        f"  storage: {storage} (table {settings.storage.sessions_table}, bucket {settings.storage.media_bucket})\n"
+        f"  engine: {settings.speech.tts_engine} (offered: {', '.join(settings.speech.tts_engines)}); "
+        f"{settings.invocation.local_generate_concurrency} sessions generate at once\n"
         f'  open {url} in a browser, or: curl -s -X POST {url}audiostream/start/ -d \'{{"prompt": "Hello"}}\'',
         flush=True,
     )
@@ -89,6 +89,7 @@ def main() -> None:
         origin.server_close()
         if moto is not None:
             stop_storage_server(moto)
+    return 0
 
 
 if __name__ == "__main__":

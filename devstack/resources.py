@@ -11,20 +11,20 @@ from audiostream.config import Settings
 def ensure_table(settings: Settings) -> None:
     ddb = aws.dynamodb()
     try:
-        ddb.describe_table(TableName=settings.sessions_table)
+        ddb.describe_table(TableName=settings.storage.sessions_table)
         return
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
     ddb.create_table(
-        TableName=settings.sessions_table,
+        TableName=settings.storage.sessions_table,
         AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    ddb.get_waiter("table_exists").wait(TableName=settings.sessions_table)
+    ddb.get_waiter("table_exists").wait(TableName=settings.storage.sessions_table)
     ddb.update_time_to_live(
-        TableName=settings.sessions_table,
+        TableName=settings.storage.sessions_table,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
     )
 
@@ -32,25 +32,25 @@ def ensure_table(settings: Settings) -> None:
 def ensure_bucket(settings: Settings) -> None:
     s3 = aws.s3()
     try:
-        s3.head_bucket(Bucket=settings.media_bucket)
+        s3.head_bucket(Bucket=settings.storage.media_bucket)
         return
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
             raise
     region = s3.meta.region_name
     if region and region != "us-east-1":
-        s3.create_bucket(Bucket=settings.media_bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.create_bucket(Bucket=settings.storage.media_bucket, CreateBucketConfiguration={"LocationConstraint": region})
     else:
-        s3.create_bucket(Bucket=settings.media_bucket)
+        s3.create_bucket(Bucket=settings.storage.media_bucket)
     s3.put_bucket_lifecycle_configuration(
-        Bucket=settings.media_bucket,
+        Bucket=settings.storage.media_bucket,
         LifecycleConfiguration={
             "Rules": [
                 {
                     "ID": "expire-session-media",
                     "Status": "Enabled",
-                    "Filter": {"Prefix": f"{settings.media_prefix}/"},
-                    "Expiration": {"Days": settings.session_ttl_days},
+                    "Filter": {"Prefix": f"{settings.storage.media_prefix}/"},
+                    "Expiration": {"Days": settings.storage.session_ttl_days},
                 }
             ]
         },

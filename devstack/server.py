@@ -73,7 +73,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._api(url.path, url.query)
             elif self.command not in ("GET", "HEAD"):
                 self._send_json(404 if self.command == "POST" else 405, {"message": "Method Not Allowed"})
-            elif url.path.startswith("/" + self.server.settings.media_prefix + "/"):
+            elif url.path.startswith("/" + self.server.settings.storage.media_prefix + "/"):
                 self._media(url.path)
             else:
                 self._static(url.path)
@@ -121,7 +121,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _media(self, path: str) -> None:
         key = path.lstrip("/")
         try:
-            stored = aws.s3().get_object(Bucket=self.server.settings.media_bucket, Key=key)
+            stored = aws.s3().get_object(Bucket=self.server.settings.storage.media_bucket, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 self._send_json(404, {"error": f"no media at {path}"})

@@ -8,7 +8,7 @@ import pytest
 
 from audiostream import aws
 from audiostream.hls import Segment, render_playlist
-from audiostream.sessions import Session, State
+from audiostream.sessions import Session, SessionUpdate, State
 from devstack.functions import load_handler
 
 EVENT = json.loads((Path(__file__).resolve().parents[1] / "events" / "failed-generation.json").read_text())
@@ -67,7 +67,7 @@ def test_an_event_that_waited_too_long_ends_a_pending_session(handler, sessions,
 
 def test_a_session_that_already_ended_is_left_alone(handler, sessions, media, settings, lambda_context):
     died_mid_stream(sessions, media)
-    sessions.transition(SESSION_ID, State.SUCCESS, progress=100)
+    sessions.transition(SESSION_ID, State.SUCCESS, SessionUpdate(progress=100))
     before = media.get_playlist(SESSION_ID)
     assert handler(failure_event(), lambda_context) == {"batchItemFailures": []}
     assert sessions.get(SESSION_ID).state is State.SUCCESS
@@ -79,6 +79,6 @@ def test_a_record_without_a_session_is_dropped_and_one_that_cannot_be_handled_is
 ):
     assert handler(failure_event(session_id="not-a-session"), lambda_context) == {"batchItemFailures": []}
     died_mid_stream(sessions, media)
-    aws.dynamodb().delete_table(TableName=settings.sessions_table)  # storage failing under the drain
+    aws.dynamodb().delete_table(TableName=settings.storage.sessions_table)  # storage failing under the drain
     answer = handler(failure_event(), lambda_context)
     assert answer == {"batchItemFailures": [{"itemIdentifier": EVENT["Records"][0]["messageId"]}]}

@@ -98,7 +98,7 @@ def status_of(task_id, lambda_context):
 def backdate(settings, session_id: str, attribute: str, seconds: float) -> None:
     """Set a session's timestamp ``seconds`` into the past, as if that much time had gone by."""
     aws.dynamodb().update_item(
-        TableName=settings.sessions_table,
+        TableName=settings.storage.sessions_table,
         Key={"session_id": {"S": session_id}},
         UpdateExpression="SET #at = :then",
         ExpressionAttributeNames={"#at": attribute},

@@ -75,7 +75,7 @@ def test_start_answers_202_records_pending_writes_an_empty_playlist_and_invokes_
     assert stored.state is State.PENDING
     assert stored.text == "Hello from audiostream. This sentence was spoken by the generate function."
 
-    playlist = aws.s3().get_object(Bucket=settings.media_bucket, Key=body["playlist"].lstrip("/"))
+    playlist = aws.s3().get_object(Bucket=settings.storage.media_bucket, Key=body["playlist"].lstrip("/"))
     assert playlist["ContentType"] == "application/vnd.apple.mpegurl"
     assert playlist["CacheControl"] == "max-age=1"
     parsed = m3u8.loads(playlist["Body"].read().decode())
@@ -116,11 +116,11 @@ def test_start_ends_the_session_as_failure_when_generate_cannot_be_invoked(
     assert answer["statusCode"] == 503
     assert answer["headers"]["retry-after"] == "1"
     assert "try again" in answer_json(answer)["error"]
-    items = aws.dynamodb().scan(TableName=settings.sessions_table)["Items"]
+    items = aws.dynamodb().scan(TableName=settings.storage.sessions_table)["Items"]
     assert [item["state"]["S"] for item in items] == ["FAILURE"]
     assert "could not be started" in items[0]["error"]["S"]
     playlist = aws.s3().get_object(
-        Bucket=settings.media_bucket, Key=f"media/hls/{items[0]['session_id']['S']}/audio.m3u8"
+        Bucket=settings.storage.media_bucket, Key=f"media/hls/{items[0]['session_id']['S']}/audio.m3u8"
     )
     assert m3u8.loads(playlist["Body"].read().decode()).is_endlist
 
@@ -200,7 +200,7 @@ def test_engines_lists_what_start_accepts(status, lambda_context):
 
 
 def test_an_unexpected_fault_still_answers_json(start, invoked, lambda_context, settings):
-    aws.dynamodb().delete_table(TableName=settings.sessions_table)  # storage gone from under the function
+    aws.dynamodb().delete_table(TableName=settings.storage.sessions_table)  # storage gone from under the function
     answer = start(event("start.json"), lambda_context)
     assert answer["statusCode"] == 500
     assert answer_json(answer) == {"error": "internal error; the service's logs have the details"}

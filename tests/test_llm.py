@@ -43,7 +43,7 @@ class TimedMediaStore(MediaStore):
     """The real store, noting when the first playlist that names a segment was written."""
 
     def __init__(self, settings):
-        super().__init__(settings.media_bucket, settings.media_prefix)
+        super().__init__(settings.storage.media_bucket, settings.storage.media_prefix)
         self.first_segment_listed_at: float | None = None
 
     def put_playlist(self, session_id, text):
@@ -68,9 +68,9 @@ def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, me
     timed = TimedMediaStore(settings)
     progress = []
     record = sessions.record_progress
-    sessions.record_progress = lambda session_id, **fields: (
-        progress.append(fields["progress"]) if "progress" in fields else None,
-        record(session_id, **fields),
+    sessions.record_progress = lambda session_id, update: (
+        progress.append(update.progress) if update.progress is not None else None,
+        record(session_id, update),
     )[1]
 
     assert run_session(session, settings, sessions, timed) is State.SUCCESS
@@ -78,7 +78,7 @@ def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, me
     (request,) = model.requests
     assert request["path"] == "/v1/chat/completions" and request["authorization"] == "Bearer sk-test-key"
     assert request["model"] == "local-story-model" and request["stream"] is True
-    assert request["max_tokens"] == settings.llm_max_tokens
+    assert request["max_tokens"] == settings.llm.llm_max_tokens
     system, user = request["messages"]
     assert system["role"] == "system" and "Answer in English." in system["content"]
     assert user == {"role": "user", "content": PROMPT}

@@ -25,7 +25,7 @@ from support.sessions import playlist_of, published_audio, started
 
 def versions_per_key(settings, session_id) -> dict[str, int]:
     listing = aws.s3().list_object_versions(
-        Bucket=settings.media_bucket, Prefix=f"{settings.media_prefix}/{session_id}/"
+        Bucket=settings.storage.media_bucket, Prefix=f"{settings.storage.media_prefix}/{session_id}/"
     )
     counts = {}
     for version in listing.get("Versions", []):
@@ -36,7 +36,7 @@ def versions_per_key(settings, session_id) -> dict[str, int]:
 
 @pytest.fixture
 def versioned_bucket(settings, moto):
-    aws.s3().put_bucket_versioning(Bucket=settings.media_bucket, VersioningConfiguration={"Status": "Enabled"})
+    aws.s3().put_bucket_versioning(Bucket=settings.storage.media_bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
 def test_a_text_becomes_a_complete_aac_hls_stream(settings, sessions, media):
@@ -121,7 +121,7 @@ class FailingOnChunk:
 
 def test_a_tts_failure_on_a_middle_chunk_ends_in_failure_with_a_closed_playable_playlist(settings, sessions, media):
     text = read_text("three_paragraphs.txt")
-    chunks = split_into_chunks(text, settings.first_chunk_max_chars, settings.chunk_max_chars)
+    chunks = split_into_chunks(text, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars)
     assert len(chunks) >= 4
     engine = FailingOnChunk(settings, failing_call=3)
     register_engine("failing", lambda _settings: engine)
@@ -208,7 +208,7 @@ class RecordingMediaStore(MediaStore):
     and failing the upload of one chosen object as S3 might."""
 
     def __init__(self, settings, fail_on: str | None = None):
-        super().__init__(settings.media_bucket, settings.media_prefix)
+        super().__init__(settings.storage.media_bucket, settings.storage.media_prefix)
         self.stored: set[str] = set()
         self.playlists: list[m3u8.M3U8] = []
         self.fail_on = fail_on

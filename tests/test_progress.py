@@ -3,7 +3,7 @@
 import time
 
 from audiostream.progress import ProgressRecorder
-from audiostream.sessions import Session, State
+from audiostream.sessions import Session, SessionUpdate, State
 
 
 def claimed(sessions) -> str:
@@ -16,12 +16,12 @@ def test_many_reports_become_few_writes_and_the_last_values_win(sessions):
     session_id = claimed(sessions)
     writes = []
     record = sessions.record_progress
-    sessions.record_progress = lambda sid, **fields: (writes.append(fields), record(sid, **fields))[1]
+    sessions.record_progress = lambda sid, update: (writes.append(update), record(sid, update))[1]
     progress = ProgressRecorder(sessions, session_id, interval=0.5, heartbeat=60)
 
     began = time.monotonic()
     for number in range(1, 101):
-        progress.record(chunk_count=number, progress=number - 1)
+        progress.record(SessionUpdate(chunk_count=number, progress=number - 1))
     recorded_in = time.monotonic() - began
     time.sleep(0.1)
     assert len(writes) == 1  # the first report, written at once by the timer thread
@@ -45,9 +45,9 @@ def test_a_heartbeat_touches_the_item_while_nothing_is_reported(sessions):
 
 def test_a_session_ended_elsewhere_is_reported_to_the_speaker(sessions):
     session_id = claimed(sessions)
-    sessions.transition(session_id, State.FAILURE, error="ended by the on-failure queue")
+    sessions.transition(session_id, State.FAILURE, SessionUpdate(error="ended by the on-failure queue"))
     progress = ProgressRecorder(sessions, session_id, heartbeat=60)
-    progress.record(chunk_count=1)
+    progress.record(SessionUpdate(chunk_count=1))
     progress.flush()
     try:
         progress.raise_if_refused()

@@ -5,6 +5,7 @@ import pytest
 from audiostream.sessions import (
     ALLOWED_TRANSITIONS,
     Session,
+    SessionUpdate,
     State,
     TransitionRefused,
     can_transition,
@@ -45,7 +46,9 @@ def test_the_state_machine_allows_exactly_the_forward_transitions(current, targe
 def test_dynamodb_enforces_every_transition(sessions, current, target):
     session = new_session(sessions, current)
     if (current, target) in ALLOWED:
-        updated = sessions.transition(session.session_id, target, error="x" if target is State.FAILURE else None)
+        updated = sessions.transition(
+            session.session_id, target, SessionUpdate(error="x" if target is State.FAILURE else None)
+        )
         assert updated.state is target
     else:
         with pytest.raises(TransitionRefused):
@@ -63,7 +66,7 @@ def test_a_new_session_is_pending_with_a_ttl(sessions, settings):
     stored = sessions.get(session.session_id)
     assert stored.state is State.PENDING
     assert stored.text == "Hello."
-    assert stored.expires_at - stored.created_at == pytest.approx(settings.session_ttl_days * 86400, abs=2)
+    assert stored.expires_at - stored.created_at == pytest.approx(settings.storage.session_ttl_days * 86400, abs=2)
 
 
 def test_a_session_id_is_never_created_twice(sessions):
@@ -90,12 +93,12 @@ def test_claiming_an_unknown_session_does_not_create_it(sessions):
 
 def test_progress_is_recorded_only_while_in_progress(sessions):
     session = new_session(sessions, State.PROGRESS)
-    sessions.record_progress(session.session_id, chunk_count=2, progress=40, duration=3.5)
+    sessions.record_progress(session.session_id, SessionUpdate(chunk_count=2, progress=40, duration=3.5))
     stored = sessions.get(session.session_id)
     assert (stored.chunk_count, stored.progress, stored.duration) == (2, 40, 3.5)
-    sessions.transition(session.session_id, State.SUCCESS, progress=100)
+    sessions.transition(session.session_id, State.SUCCESS, SessionUpdate(progress=100))
     with pytest.raises(TransitionRefused):
-        sessions.record_progress(session.session_id, progress=50)
+        sessions.record_progress(session.session_id, SessionUpdate(progress=50))
     assert sessions.get(session.session_id).progress == 100
 
 
@@ -110,10 +113,10 @@ def test_session_ids_are_128_random_bits_in_hex():
 def test_a_transition_can_be_limited_to_one_source_state(sessions):
     session = new_session(sessions, State.PROGRESS)
     with pytest.raises(TransitionRefused):
-        sessions.transition(session.session_id, State.FAILURE, only_from=State.PENDING, error="late")
+        sessions.transition(session.session_id, State.FAILURE, SessionUpdate(error="late"), only_from=State.PENDING)
     assert sessions.get(session.session_id).state is State.PROGRESS
     pending = new_session(sessions)
     assert (
-        sessions.transition(pending.session_id, State.FAILURE, only_from=State.PENDING, error="x").state
+        sessions.transition(pending.session_id, State.FAILURE, SessionUpdate(error="x"), only_from=State.PENDING).state
         is State.FAILURE
     )

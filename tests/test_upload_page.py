@@ -41,12 +41,15 @@ def test_the_page_is_uploaded_with_its_types_and_the_cdn_is_invalidated(moto, se
         }
     )["Distribution"]["Id"]
 
-    keys = upload_page.upload_page(tmp_path, settings.media_bucket, distribution, "us-east-1")
+    keys = upload_page.upload_page(tmp_path, settings.storage.media_bucket, distribution, "us-east-1")
 
     assert keys == ["web/hls.min.js", "web/index.html"]
-    page = aws.s3().get_object(Bucket=settings.media_bucket, Key="web/index.html")
+    page = aws.s3().get_object(Bucket=settings.storage.media_bucket, Key="web/index.html")
     assert page["ContentType"] == "text/html" and page["CacheControl"] == "max-age=60"
-    assert aws.s3().get_object(Bucket=settings.media_bucket, Key="web/hls.min.js")["ContentType"] == "text/javascript"
+    assert (
+        aws.s3().get_object(Bucket=settings.storage.media_bucket, Key="web/hls.min.js")["ContentType"]
+        == "text/javascript"
+    )
     invalidations = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
     assert invalidations["Quantity"] == 1
 

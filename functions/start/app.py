@@ -16,6 +16,7 @@ from audiostream.storage import MediaStore
 
 app = FastAPI(title="audiostream start", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)
+get_settings()  # a bad setting stops the cold start, naming the variable
 
 
 # Lambda serves one request per instance at a time, so the blocking AWS calls below hold up nobody.

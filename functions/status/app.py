@@ -17,6 +17,7 @@ from audiostream.status import describe_status, stalled_reason
 
 app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)
+get_settings()  # a bad setting stops the cold start, naming the variable
 
 
 @app.get("/audiostream/task-status/{task_id}/")
@@ -30,7 +31,9 @@ async def task_status(task_id: str) -> JSONResponse:
             logger.info("status of an unknown session")
             return error_response(404, f"no task with id {task_id!r}", "task_id")
         settings = get_settings()
-        stalled = stalled_reason(session, time.time(), settings.stall_seconds, settings.pending_limit_seconds)
+        stalled = stalled_reason(
+            session, time.time(), settings.timing.stall_seconds, settings.timing.pending_limit_seconds
+        )
         return JSONResponse(describe_status(session, stalled), headers={"Cache-Control": "no-store"})
 
 

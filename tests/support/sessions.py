@@ -29,7 +29,9 @@ def started(settings, sessions, media, text, engine="espeak") -> str:
 
 
 def stored(settings, session_id, name):
-    return aws.s3().get_object(Bucket=settings.media_bucket, Key=f"{settings.media_prefix}/{session_id}/{name}")
+    return aws.s3().get_object(
+        Bucket=settings.storage.media_bucket, Key=f"{settings.storage.media_prefix}/{session_id}/{name}"
+    )
 
 
 def playlist_of(settings, session_id) -> m3u8.M3U8:

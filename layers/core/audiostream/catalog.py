@@ -9,7 +9,7 @@ from .observability import logger
 
 def describe_engines(settings: Settings) -> dict:
     engines = []
-    for name in settings.tts_engines:
+    for name in settings.speech.tts_engines:
         if name not in known_engines():
             continue
         engine = get_engine(name, settings)
@@ -28,8 +28,8 @@ def describe_engines(settings: Settings) -> dict:
             }
         )
     return {
-        "default_engine": settings.tts_engine,
-        "default_lang": settings.default_lang,
-        "max_text_chars": settings.max_text_chars,
+        "default_engine": settings.speech.tts_engine,
+        "default_lang": settings.speech.default_lang,
+        "max_text_chars": settings.limits.max_text_chars,
         "engines": engines,
     }

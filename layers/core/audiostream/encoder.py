@@ -10,8 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .hls import Segment, parse_segments
-from .storage import INIT_NAME, segment_name
+from .hls import INIT_NAME, Segment, parse_segments, segment_name, segment_name_pattern
 
 _LOCAL_PLAYLIST = "ffmpeg.m3u8"
 
@@ -66,7 +65,7 @@ class HlsEncoder:
             "-hls_fmp4_init_filename",
             INIT_NAME,
             "-hls_segment_filename",
-            str(self.workdir / "audio_%03d.m4s"),
+            str(self.workdir / segment_name_pattern()),
             "-hls_playlist_type",
             "event",
             "-hls_list_size",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .config import get_settings
 from .hls import close_playlist, render_playlist, target_duration
 from .observability import MetricUnit, emit_metric, logger, session_log_context
-from .sessions import SessionStore, State, TransitionRefused, is_session_id
+from .sessions import SessionStore, SessionUpdate, State, TransitionRefused, is_session_id
 from .storage import MediaStore
 
 
@@ -40,12 +40,12 @@ def end_failed_invocation(record: dict) -> str:
         closed = (
             close_playlist(playlist)
             if playlist
-            else render_playlist([], target_duration(settings.segment_seconds), ended=True)
+            else render_playlist([], target_duration(settings.speech.segment_seconds), ended=True)
         )
         media.put_playlist(session_id, closed)
         reason = failure_reason(record)
         try:
-            sessions.transition(session_id, State.FAILURE, error=reason)
+            sessions.transition(session_id, State.FAILURE, SessionUpdate(error=reason))
         except TransitionRefused:
             return "already ended"
         logger.warning("ended a session whose invocation failed", extra={"reason": reason})

@@ -28,6 +28,6 @@ def generate(event: dict, remaining_seconds: float | None = None) -> dict:
             return {"session_id": session_id, "outcome": "skipped"}
         deadline = None
         if remaining_seconds is not None:
-            deadline = time.monotonic() + remaining_seconds - settings.finish_margin_seconds
+            deadline = time.monotonic() + remaining_seconds - settings.timing.finish_margin_seconds
         state = run_session(session, settings, sessions, MediaStore.from_settings(settings), deadline)
         return {"session_id": session_id, "outcome": state.value}

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 
 import m3u8
 
-from .storage import INIT_NAME
+# The session's media files, named once here: the playlist, the fMP4 init section, the segments.
+PLAYLIST_NAME = "audio.m3u8"
+INIT_NAME = "init.mp4"
+_SEGMENT_STEM, _SEGMENT_DIGITS, _SEGMENT_SUFFIX = "audio_", 3, ".m4s"
+
+
+def segment_name(index: int) -> str:
+    return f"{_SEGMENT_STEM}{index:0{_SEGMENT_DIGITS}d}{_SEGMENT_SUFFIX}"
+
+
+def segment_name_pattern() -> str:
+    """The segment names as a printf-style pattern (what ffmpeg's hls muxer takes)."""
+    return f"{_SEGMENT_STEM}%0{_SEGMENT_DIGITS}d{_SEGMENT_SUFFIX}"
 
 
 @dataclass(frozen=True)

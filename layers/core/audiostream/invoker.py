@@ -38,8 +38,8 @@ def install_invoker(invoker: Invoker | None) -> None:
 
 @lru_cache(maxsize=1)
 def get_invoker(settings: Settings) -> Invoker:
-    if settings.generate_invoker == "lambda":
-        return LambdaInvoker(settings.generate_function_name)
+    if settings.invocation.generate_invoker == "lambda":
+        return LambdaInvoker(settings.invocation.generate_function_name)
     if _installed is None:
         raise RuntimeError("GENERATE_INVOKER=local needs a process (the dev stack) that installs an invoker")
     return _installed

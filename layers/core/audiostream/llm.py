@@ -38,40 +38,40 @@ def _key_from_parameter_store(name: str) -> str:
 def api_key(settings: Settings) -> str:
     """OPENAI_API_KEY where set (the local stack), else the SSM SecureString named by
     OPENAI_API_KEY_PARAMETER (AWS); local servers such as Ollama accept any key."""
-    if settings.openai_api_key:
-        return settings.openai_api_key
-    if settings.openai_api_key_parameter:
-        return _key_from_parameter_store(settings.openai_api_key_parameter)
+    if key := settings.llm.openai_api_key.get_secret_value():
+        return key
+    if settings.llm.openai_api_key_parameter:
+        return _key_from_parameter_store(settings.llm.openai_api_key_parameter)
     return "no-key-needed"
 
 
 def client(settings: Settings) -> OpenAI:
     return OpenAI(
         api_key=api_key(settings),
-        base_url=settings.openai_base_url or None,
-        timeout=Timeout(settings.llm_timeout_seconds, connect=min(5.0, settings.llm_timeout_seconds)),
-        max_retries=settings.llm_max_retries,
+        base_url=settings.llm.openai_base_url or None,
+        timeout=Timeout(settings.llm.llm_timeout_seconds, connect=min(5.0, settings.llm.llm_timeout_seconds)),
+        max_retries=settings.llm.llm_max_retries,
     )
 
 
 def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float | None = None) -> Iterator[str]:
     """The model's answer to ``prompt``, piece by piece, at most ``llm_max_chars`` characters, and
     not past ``stop_at`` (time.monotonic()) or LLM_TOTAL_SECONDS, whichever comes first."""
-    where = settings.openai_base_url or "the OpenAI API"
-    deadline = min(time.monotonic() + settings.llm_total_seconds, stop_at or float("inf"))
+    where = settings.llm.openai_base_url or "the OpenAI API"
+    deadline = min(time.monotonic() + settings.llm.llm_total_seconds, stop_at or float("inf"))
     produced = 0
     try:
         stream = client(settings).chat.completions.create(
-            model=settings.openai_model,
+            model=settings.llm.openai_model,
             messages=[
                 {
                     "role": "system",
-                    "content": SYSTEM_PROMPT.format(language=language, max_chars=settings.llm_max_chars),
+                    "content": SYSTEM_PROMPT.format(language=language, max_chars=settings.llm.llm_max_chars),
                 },
                 {"role": "user", "content": prompt},
             ],
             stream=True,
-            max_tokens=settings.llm_max_tokens,
+            max_tokens=settings.llm.llm_max_tokens,
         )
         with stream:
             for event in stream:
@@ -80,15 +80,17 @@ def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float
                 piece = event.choices[0].delta.content if event.choices else None
                 if not piece:
                     continue
-                piece = piece[: settings.llm_max_chars - produced]
+                piece = piece[: settings.llm.llm_max_chars - produced]
                 produced += len(piece)
                 yield piece
-                if produced >= settings.llm_max_chars:
+                if produced >= settings.llm.llm_max_chars:
                     break
     # The client reports a stream that stalls or breaks midway with the same errors as a failed
     # request; what was already received tells the two apart.
     except APITimeoutError as error:
-        raise LlmError(f"the language model at {where} sent nothing for {settings.llm_timeout_seconds:g} s") from error
+        raise LlmError(
+            f"the language model at {where} sent nothing for {settings.llm.llm_timeout_seconds:g} s"
+        ) from error
     except APIConnectionError as error:
         if produced:
             raise LlmError(f"the connection to the language model broke mid-answer ({error})") from error
@@ -99,7 +101,9 @@ def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float
     except APIError as error:
         raise LlmError(f"the language model failed mid-answer: {error.message}") from error
     except httpx2.TimeoutException as error:
-        raise LlmError(f"the language model at {where} sent nothing for {settings.llm_timeout_seconds:g} s") from error
+        raise LlmError(
+            f"the language model at {where} sent nothing for {settings.llm.llm_timeout_seconds:g} s"
+        ) from error
     except httpx2.HTTPError as error:
         raise LlmError(f"the connection to the language model broke mid-answer ({error})") from error
     if produced == 0:

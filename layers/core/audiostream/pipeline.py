@@ -26,7 +26,7 @@ from .llm import LlmError, expand_prompt
 from .observability import MetricUnit, emit_metric, logger, tracer
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
-from .sessions import Session, SessionStore, State, TransitionRefused
+from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused
 from .storage import MediaStore
 
 
@@ -67,24 +67,26 @@ def run_session(
     on-failure destination, whose records end the session.
     """
     workdir = encoder = publisher = None
-    progress = ProgressRecorder(sessions, session.session_id, heartbeat=settings.heartbeat_seconds)
+    progress = ProgressRecorder(sessions, session.session_id, heartbeat=settings.timing.heartbeat_seconds)
     try:
         workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
         engine = get_engine(session.engine, settings)
         encoder = HlsEncoder(
             workdir,
             engine.sample_rate,
-            ffmpeg=settings.ffmpeg_path,
-            segment_seconds=settings.segment_seconds,
-            bitrate=settings.aac_bitrate,
-            output_rate=settings.audio_sample_rate,
+            ffmpeg=settings.speech.ffmpeg_path,
+            segment_seconds=settings.speech.segment_seconds,
+            bitrate=settings.speech.aac_bitrate,
+            output_rate=settings.speech.audio_sample_rate,
         )
         publisher = SegmentPublisher(
             session.session_id,
             encoder,
             media,
-            target_duration(settings.segment_seconds),
-            on_published=lambda count, seconds: progress.record(segments=count, duration=round(seconds, 3)),
+            target_duration(settings.speech.segment_seconds),
+            on_published=lambda count, seconds: progress.record(
+                SessionUpdate(segments=count, duration=round(seconds, 3))
+            ),
         )
         encoder.start()
         publisher.start()
@@ -97,10 +99,12 @@ def run_session(
         sessions.transition(
             session.session_id,
             State.SUCCESS,
-            progress=100,
-            chunks_total=chunks_spoken,
-            segments=len(publisher.published),
-            duration=round(publisher.duration, 3),
+            SessionUpdate(
+                progress=100,
+                chunks_total=chunks_spoken,
+                segments=len(publisher.published),
+                duration=round(publisher.duration, 3),
+            ),
         )
         _report(session, publisher, State.SUCCESS)
         return State.SUCCESS
@@ -132,13 +136,13 @@ class ChunkPlan:
 
 
 def plan_chunks(session: Session, settings: Settings, engine: TtsEngine, deadline: float | None = None) -> ChunkPlan:
-    if session.text_given or not settings.llm_enabled:
-        chunks = split_into_chunks(session.text, settings.first_chunk_max_chars, settings.chunk_max_chars)
+    if session.text_given or not settings.llm.enabled:
+        chunks = split_into_chunks(session.text, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars)
         spoken_as = "text" if session.text_given else "prompt"
         return ChunkPlan(iter(chunks), spoken_as, sum(map(len, chunks)), len(chunks))
     language = engine.languages().get(session.lang, session.lang)
     pieces = expand_prompt(session.prompt or session.text, language, settings, deadline)
-    chunks = chunks_of_stream(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
+    chunks = chunks_of_stream(pieces, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars)
     return ChunkPlan(chunks, "llm", None, None)
 
 
@@ -153,16 +157,16 @@ def _speak_all(
 ) -> int:
     """Speak every chunk of the plan into the encoder; answers how many were spoken."""
     plan = plan_chunks(session, settings, engine, deadline)
-    progress.record(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0)
+    progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
     # While the model writes, the most it may write stands in for the unknown total: progress
     # then rises more slowly than the truth, and never goes down.
-    expected_chars = plan.total_chars or settings.llm_max_chars
+    expected_chars = plan.total_chars or settings.llm.llm_max_chars
     of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
     spoken: list[str] = []
     for number, chunk in enumerate(plan.chunks, start=1):
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime(
-                f"generation stopped {settings.finish_margin_seconds:g} s before the function's time limit, "
+                f"generation stopped {settings.timing.finish_margin_seconds:g} s before the function's time limit, "
                 f"after {number - 1} chunks: the text is longer than one invocation can speak"
             )
         try:
@@ -176,9 +180,11 @@ def _speak_all(
         spoken_chars = sum(map(len, spoken))
         # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
         progress.record(
-            chunk_count=number,
-            progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)),
-            spoken_text=" ".join(spoken),
+            SessionUpdate(
+                chunk_count=number,
+                progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)),
+                spoken_text=" ".join(spoken),
+            )
         )
     if not spoken:
         raise LlmError("the language model's answer had nothing to speak")
@@ -209,7 +215,7 @@ def _fail(
             publisher.close_playlist()
         else:  # it failed before there was anything to publish
             media.put_playlist(
-                session.session_id, render_playlist([], target_duration(settings.segment_seconds), ended=True)
+                session.session_id, render_playlist([], target_duration(settings.speech.segment_seconds), ended=True)
             )
     except Exception:
         logger.exception("could not close the playlist")
@@ -217,9 +223,11 @@ def _fail(
         sessions.transition(
             session.session_id,
             State.FAILURE,
-            error=reason,
-            segments=len(publisher.published) if publisher else 0,
-            duration=round(publisher.duration, 3) if publisher else 0.0,
+            SessionUpdate(
+                error=reason,
+                segments=len(publisher.published) if publisher else 0,
+                duration=round(publisher.duration, 3) if publisher else 0.0,
+            ),
         )
     except TransitionRefused:
         logger.warning("the session had already ended; FAILURE (%s) not recorded", reason)

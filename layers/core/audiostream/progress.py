@@ -15,7 +15,7 @@ import time
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .observability import logger
-from .sessions import SessionStore, TransitionRefused
+from .sessions import SessionStore, SessionUpdate, TransitionRefused
 
 
 class ProgressRecorder:
@@ -24,7 +24,7 @@ class ProgressRecorder:
         self.session_id = session_id
         self.interval = interval
         self.refused: TransitionRefused | None = None
-        self._pending: dict = {}
+        self._pending = SessionUpdate()
         self._last_write = float("-inf")
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -37,12 +37,12 @@ class ProgressRecorder:
     def _beat(self) -> None:
         while not self._stopped.wait(self._heartbeat):
             if time.monotonic() - self._last_write >= self._heartbeat:
-                self.record(heartbeat_at=time.time())
+                self.record(SessionUpdate(heartbeat_at=time.time()))
 
-    def record(self, **fields) -> None:
+    def record(self, update: SessionUpdate) -> None:
         """Note progress; a timer thread writes it, so no caller ever waits for DynamoDB."""
         with self._lock:
-            self._pending.update(fields)
+            self._pending = self._pending.merged_with(update)
             if self._timer is None:
                 wait = max(0.0, self._last_write + self.interval - time.monotonic())
                 self._timer = threading.Timer(wait, self._write_when_due)
@@ -68,12 +68,12 @@ class ProgressRecorder:
             self._write()
 
     def _write(self) -> None:
-        if not self._pending:
+        if not self._pending.changes():
             return
-        fields, self._pending = self._pending, {}
+        update, self._pending = self._pending, SessionUpdate()
         self._last_write = time.monotonic()
         try:
-            self.sessions.record_progress(self.session_id, **fields)
+            self.sessions.record_progress(self.session_id, update)
         except TransitionRefused as refused:
             self.refused = refused
         except (ClientError, BotoCoreError) as error:

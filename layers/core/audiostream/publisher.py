@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 
 from .encoder import HlsEncoder
-from .hls import Segment, render_playlist
-from .storage import INIT_NAME, MediaStore
+from .hls import INIT_NAME, Segment, render_playlist
+from .storage import MediaStore
 
 # Called with (segments published, audio seconds published) after each playlist update.
 ProgressCallback = Callable[[int, float], None]
@@ -36,8 +36,6 @@ class SegmentPublisher:
         self.poll_interval = poll_interval
         self.published: list[Segment] = []
         self.first_published_at: float | None = None
-        self._seen = 0  # segments of the encoder's playlist already handled
-        self._init_published = False
         self._seen = 0  # segments of the encoder's playlist already handled
         self._init_published = False
         self.error: BaseException | None = None

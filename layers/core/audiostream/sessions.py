@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -87,6 +87,36 @@ class Session:
     expires_at: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class SessionUpdate:
+    """The fields generate and the drain change on a session; None leaves a field as it is.
+    Typed, so that a misspelt name fails where it is written instead of being stored and never read."""
+
+    chunk_count: int | None = None
+    chunks_total: int | None = None
+    segments: int | None = None
+    duration: float | None = None
+    progress: int | None = None
+    spoken_as: str | None = None
+    spoken_text: str | None = None
+    heartbeat_at: float | None = None
+    error: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def merged_with(self, newer: SessionUpdate) -> SessionUpdate:
+        """This update with ``newer``'s values where it has any."""
+        return replace(self, **newer.changes())
+
+
+# The item's attributes are the Session's fields; DynamoDB gives numbers back as Decimal, so each
+# field's declared type says whether it is read as int or float.
+_FIELD_TYPES = get_type_hints(Session)
+_INT_FIELDS = frozenset(name for name, kind in _FIELD_TYPES.items() if int in (kind, *get_args(kind)))
+if unknown := {f.name for f in fields(SessionUpdate)} - set(_FIELD_TYPES):
+    raise TypeError(f"SessionUpdate names fields that Session lacks: {sorted(unknown)}")
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -99,17 +129,23 @@ def _to_attribute(value: Any) -> dict:
     return _serializer.serialize(value)
 
 
+def _to_item(session: Session) -> dict:
+    return {
+        f.name: _to_attribute(getattr(session, f.name)) for f in fields(Session) if getattr(session, f.name) is not None
+    }
+
+
 def _from_item(item: dict) -> Session:
-    data = {key: _deserializer.deserialize(value) for key, value in item.items()}
-    for key in ("chunk_count", "chunks_total", "segments", "progress", "expires_at"):
-        if key in data:
-            data[key] = int(data[key])
-    for key in ("duration", "created_at", "updated_at", "heartbeat_at", "started_at"):
-        if key in data:
-            data[key] = float(data[key])
+    data = {}
+    for name, attribute in item.items():
+        if name not in _FIELD_TYPES:
+            continue  # an attribute of a newer version of the code, or of a person's hand
+        value = _deserializer.deserialize(attribute)
+        if isinstance(value, Decimal):
+            value = int(value) if name in _INT_FIELDS else float(value)
+        data[name] = value
     data["state"] = State(data["state"])
-    known = Session.__dataclass_fields__
-    return Session(**{key: value for key, value in data.items() if key in known})
+    return Session(**data)
 
 
 def _is_condition_failure(error: ClientError) -> bool:
@@ -123,16 +159,15 @@ class SessionStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SessionStore:
-        return cls(settings.sessions_table, settings.session_ttl_days)
+        return cls(settings.storage.sessions_table, settings.storage.session_ttl_days)
 
     def create(self, session: Session) -> Session:
         now = time.time()
         session.created_at = session.updated_at = now
         session.expires_at = int(now) + self.ttl_seconds
-        item = {key: _to_attribute(value) for key, value in session.__dict__.items() if value is not None}
         aws.dynamodb().put_item(
             TableName=self.table,
-            Item=item,
+            Item=_to_item(session),
             ConditionExpression="attribute_not_exists(session_id)",
         )
         return session
@@ -144,7 +179,14 @@ class SessionStore:
         item = answer.get("Item")
         return _from_item(item) if item else None
 
-    def transition(self, session_id: str, target: State, *, only_from: State | None = None, **fields: Any) -> Session:
+    def transition(
+        self,
+        session_id: str,
+        target: State,
+        update: SessionUpdate | None = None,
+        *,
+        only_from: State | None = None,
+    ) -> Session:
         """Move the session to ``target`` if its current state allows it (and is ``only_from``, when
         given); else raise TransitionRefused."""
         sources = [state for state, targets in ALLOWED_TRANSITIONS.items() if target in targets]
@@ -154,7 +196,8 @@ class SessionStore:
             raise TransitionRefused(f"session {session_id}: no state leads to {target.value}")
         values = {f":from{i}": _to_attribute(state) for i, state in enumerate(sources)}
         condition = "#state IN (" + ", ".join(values) + ")"
-        return self._update(session_id, {"state": target, **fields}, condition, values)
+        changes = update.changes() if update else {}
+        return self._update(session_id, {"state": target, **changes}, condition, values)
 
     def claim(self, session_id: str, claimant: str | None = None) -> Session | None:
         """PENDING -> PROGRESS, answering the claimed session; None if another claimant has it (a
@@ -178,20 +221,20 @@ class SessionStore:
         except TransitionRefused:
             return None
 
-    def record_progress(self, session_id: str, **fields: Any) -> Session:
+    def record_progress(self, session_id: str, update: SessionUpdate) -> Session:
         """Update progress fields of a session in PROGRESS; TransitionRefused if it is no longer."""
         return self._update(
             session_id,
-            fields,
+            update.changes(),
             "#state = :progress",
             {":progress": _to_attribute(State.PROGRESS)},
         )
 
-    def _update(self, session_id: str, fields: dict, condition: str, values: dict) -> Session:
-        fields = {**{key: value for key, value in fields.items() if value is not None}, "updated_at": time.time()}
+    def _update(self, session_id: str, changes: dict[str, Any], condition: str, values: dict) -> Session:
+        changes = {**changes, "updated_at": time.time()}
         names = {"#state": "state"}
         assignments = []
-        for i, (key, value) in enumerate(fields.items()):
+        for i, (key, value) in enumerate(changes.items()):
             names[f"#f{i}"] = key
             values[f":v{i}"] = _to_attribute(value)
             assignments.append(f"#f{i} = :v{i}")

@@ -46,9 +46,9 @@ def _optional_string(data: dict, field: str) -> str | None:
 
 
 def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
-    if len(body) > settings.max_body_bytes:
+    if len(body) > settings.limits.max_body_bytes:
         raise InvalidRequest(
-            "body", f"the request body is {len(body)} bytes; the limit is {settings.max_body_bytes}", 413
+            "body", f"the request body is {len(body)} bytes; the limit is {settings.limits.max_body_bytes}", 413
         )
     try:
         data = json.loads(body)
@@ -66,21 +66,21 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if not text and not (prompt and prompt.strip()):
         raise InvalidRequest("prompt", "prompt (or text) is required and must not be blank")
     for field, value in (("text", text), ("prompt", prompt)):
-        if value and len(value) > settings.max_text_chars:
+        if value and len(value) > settings.limits.max_text_chars:
             raise InvalidRequest(
-                field, f"{field} is {len(value)} characters long; the limit is {settings.max_text_chars}"
+                field, f"{field} is {len(value)} characters long; the limit is {settings.limits.max_text_chars}"
             )
 
     spoken_field, spoken = ("text", text) if text else ("prompt", prompt)
-    if not split_into_chunks(spoken, settings.first_chunk_max_chars, settings.chunk_max_chars):
+    if not split_into_chunks(spoken, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars):
         raise InvalidRequest(spoken_field, f"{spoken_field} has nothing to speak (no letters or digits)")
 
-    engine_name = _optional_string(data, "engine") or settings.tts_engine
-    if engine_name not in settings.tts_engines or engine_name not in known_engines():
-        offered = ", ".join(name for name in settings.tts_engines if name in known_engines())
+    engine_name = _optional_string(data, "engine") or settings.speech.tts_engine
+    if engine_name not in settings.speech.tts_engines or engine_name not in known_engines():
+        offered = ", ".join(name for name in settings.speech.tts_engines if name in known_engines())
         raise InvalidRequest("engine", f"unknown engine {engine_name!r}; this service offers: {offered}")
 
-    lang = (_optional_string(data, "lang") or settings.default_lang).strip().lower()
+    lang = (_optional_string(data, "lang") or settings.speech.default_lang).strip().lower()
     engine = get_engine(engine_name, settings)
     try:
         languages, voices = engine.languages(), engine.voices()

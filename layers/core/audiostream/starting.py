@@ -6,7 +6,7 @@ from .config import Settings
 from .hls import render_playlist, target_duration
 from .invoker import Invoker
 from .observability import logger, session_log_context, tracer
-from .sessions import Session, SessionStore, State, TransitionRefused, new_session_id
+from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused, new_session_id
 from .start_request import StartRequest
 from .storage import MediaStore
 
@@ -37,7 +37,7 @@ def start_session(
                 playlist=media.playlist_url(session_id),
             )
         )
-        target = target_duration(settings.segment_seconds)
+        target = target_duration(settings.speech.segment_seconds)
         try:
             media.put_playlist(session_id, render_playlist([], target, ended=False))
             invoker.invoke(generate_event(session_id))
@@ -54,7 +54,7 @@ def start_session(
 def _end_unstarted(session_id: str, reason: str, target: int, sessions: SessionStore, media: MediaStore) -> None:
     """FAILURE, but only from PENDING: an invoke that failed late may still have reached generate."""
     try:
-        sessions.transition(session_id, State.FAILURE, only_from=State.PENDING, error=reason)
+        sessions.transition(session_id, State.FAILURE, SessionUpdate(error=reason), only_from=State.PENDING)
     except TransitionRefused:
         logger.warning("generate claimed the session after all; leaving it to generate")
         return

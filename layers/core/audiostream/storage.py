@@ -6,19 +6,13 @@ from botocore.exceptions import ClientError
 
 from . import aws
 from .config import Settings
-
-PLAYLIST_NAME = "audio.m3u8"
-INIT_NAME = "init.mp4"
+from .hls import PLAYLIST_NAME
 
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 MEDIA_CONTENT_TYPE = "audio/mp4"
 # The playlist grows while the session runs; init and segments never change once written.
 PLAYLIST_CACHE_CONTROL = "max-age=1"
 IMMUTABLE_CACHE_CONTROL = "max-age=31536000, immutable"
-
-
-def segment_name(index: int) -> str:
-    return f"audio_{index:03d}.m4s"
 
 
 class MediaStore:
@@ -28,7 +22,7 @@ class MediaStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MediaStore:
-        return cls(settings.media_bucket, settings.media_prefix)
+        return cls(settings.storage.media_bucket, settings.storage.media_prefix)
 
     def key(self, session_id: str, name: str) -> str:
         return f"{self.prefix}/{session_id}/{name}"

@@ -13,11 +13,15 @@ from .polly import PollyEngine
 EngineFactory = Callable[[Settings], TtsEngine]
 
 _FACTORIES: dict[str, EngineFactory] = {
-    "espeak": lambda s: EspeakEngine(s.espeak_path, s.tts_timeout_seconds),
+    "espeak": lambda s: EspeakEngine(s.speech.espeak_path, s.speech.tts_timeout_seconds),
     "gtts": lambda s: GttsEngine(
-        s.ffmpeg_path, s.tts_timeout_seconds, s.gtts_url, s.gtts_retries, s.gtts_backoff_seconds
+        s.speech.ffmpeg_path,
+        s.speech.tts_timeout_seconds,
+        s.speech.gtts_url,
+        s.speech.gtts_retries,
+        s.speech.gtts_backoff_seconds,
     ),
-    "polly": lambda s: PollyEngine(s.polly_engine),
+    "polly": lambda s: PollyEngine(s.speech.polly_engine),
 }
 
 
