@@ -15,11 +15,15 @@ PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/b
                      $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; \
                    done)
 
-.PHONY: help run test bench deploy sysdeps browser venv tools web clean
+# The slow groups (pytest markers, see pytest.ini) that `make check` leaves out.
+SLOW := stack or build or browser
+
+.PHONY: help run test check bench deploy sysdeps browser venv tools web clean
 
 help:
 	@echo "make run    start the local stack (demo page, API, generation, embedded storage)"
 	@echo "make test   run the whole test suite"
+	@echo "make check  lint and the fast tests, for the inner loop (no dev stack, no build, no browser; under a minute)"
 	@echo "make bench  measure the local stack (bench/results/latest.json, latest.png; about 2 minutes)"
 	@echo "make deploy build and deploy to AWS with SAM, then upload the demo page (DEPLOY_ARGS=--guided the first time)"
 
@@ -30,6 +34,11 @@ test: sysdeps browser venv tools web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+check: sysdeps venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -m "not ($(SLOW))" $(PYTEST_ARGS)
 
 bench: sysdeps venv
 	$(PY) bench/run.py

@@ -45,7 +45,7 @@ SMOKE = Plan(
     start_requests=3, first_segment_sessions=2, long_text="three_paragraphs.txt", repeats=1, concurrent_sessions=2
 )
 
-# DESIGN.md's targets for this machine: (figure, goal, True when lower is better)
+# The goals of docs/architecture.md (Performance goals): (figure, goal, True when lower is better)
 TARGETS = {
     "start_answer_p50_ms": (30, True),
     "first_segment_p50_ms": (400, True),

@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from support.paths import REPO
+
+pytestmark = pytest.mark.stack
 
 
 def test_the_benchmark_runs_and_reports_every_figure(tmp_path):

@@ -12,7 +12,7 @@ import requests
 from support.audio import espeak_alone_duration, probe_hls
 from support.paths import read_text
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.stack
 
 
 def start(stack, **body) -> dict:

@@ -15,7 +15,7 @@ import pytest
 
 from support.stack import start_local_stack, stop_local_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.stack
 
 CLIENTS, REQUESTS_EACH, PER_MINUTE, AT_ONCE = 20, 10, 8, 3
 

@@ -9,7 +9,7 @@ from moto.server import ThreadedMotoServer
 
 from support.stack import start_local_stack, stop_local_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.stack
 
 
 @pytest.fixture

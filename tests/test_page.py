@@ -13,7 +13,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from support.paths import REPO, read_text
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
 OUTPUT = REPO / "test-output"
 CHROMIUM = "/usr/bin/chromium"

@@ -9,7 +9,7 @@ import pytest
 
 from support.paths import REPO
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.stack
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 

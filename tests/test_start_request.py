@@ -62,7 +62,6 @@ def test_bad_input_is_refused_naming_the_field(settings, raw, field, status, wor
     invalid = refusal(raw, settings)
     assert (invalid.field, invalid.status) == (field, status)
     assert words in invalid.message
-    assert invalid.as_json() == {"error": invalid.message, "field": field}
 
 
 def test_an_engine_not_offered_by_this_deployment_is_refused(settings, monkeypatch):

@@ -15,17 +15,20 @@ from support.template import FUNCTIONS, actions, function, load_template, policy
 # ------------------------------------------------------------------ linters
 
 
+@pytest.mark.build
 def test_sam_validate_lint_passes():
     result = tool("sam", "validate", "--lint", "--template-file", "template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
+@pytest.mark.build
 def test_cfn_lint_passes():
     result = tool("cfn-lint", "template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.build
 def test_checkov_fails_nothing_that_is_not_suppressed_with_a_reason():
     result = tool(
         "checkov", "-f", "template.yaml", "--framework", "cloudformation", "--skip-download", "--output", "json"

@@ -17,9 +17,6 @@ class InvalidRequest(Exception):
         self.message = message
         self.status = status
 
-    def as_json(self) -> dict:
-        return {"error": self.message, "field": self.field}
-
 
 @dataclass(frozen=True)
 class StartRequest:
