@@ -477,6 +477,7 @@ PROBES: dict[str, tuple[str, Callable]] = {
     ),
     "s3:PutObject": ("s3", lambda c: c.put_object(Bucket=LOCAL_NAMES["MediaBucket"], Key="media/hls/probe", Body=b"1")),
     "s3:GetObject": ("s3", lambda c: c.get_object(Bucket=LOCAL_NAMES["MediaBucket"], Key="media/hls/probe")),
+    "s3:ListBucket": ("s3", lambda c: c.list_objects_v2(Bucket=LOCAL_NAMES["MediaBucket"], Prefix="media/hls/")),
     "lambda:InvokeFunction": (
         "lambda",
         lambda c: c.invoke(FunctionName=LOCAL_NAMES["GenerateFunction"], InvocationType="Event", Payload=b"{}"),
@@ -726,7 +727,7 @@ def test_the_drain_ends_sessions_whose_generate_invocation_died(stack):
     closed = stack.playlist(died)
     assert closed.is_endlist and [s.uri for s in closed.segments][: len(listed)] == [s.uri for s in listed]
     assert stack.item(ended)["state"] == "SUCCESS" and not stack.playlist(ended).is_endlist  # left alone
-    assert used == actions("FailedGenerationsFunction")
+    assert used == actions("FailedGenerationsFunction") - set(IMPLIED_GRANTS["FailedGenerationsFunction"])
 
 
 # ---------------------------------------------------------------- the harness bites
@@ -769,6 +770,13 @@ def _drain(stack: Stack) -> tuple[dict, dict]:
     return failed_generation_event((stack.copy_of("gtts"), "RetriesExhausted")), {}
 
 
+# Grants that no call makes but that change what S3 answers, which moto does not imitate.
+IMPLIED_GRANTS = {
+    "FailedGenerationsFunction": {
+        "s3:ListBucket": "makes S3 answer a GetObject of a missing playlist 404 (moto always does), not 403",
+    },
+}
+
 # A path that needs each granted action, to run without it.
 PATHS_NEEDING = {
     ("StartFunction", "dynamodb:PutItem"): _start,
@@ -788,7 +796,12 @@ PATHS_NEEDING = {
     ("FailedGenerationsFunction", "s3:GetObject"): _drain,
     ("FailedGenerationsFunction", "s3:PutObject"): _drain,
 }
-GRANTS = [(name, action) for name in FUNCTIONS for action in sorted(actions(name))]
+GRANTS = [
+    (name, action)
+    for name in FUNCTIONS
+    for action in sorted(actions(name))
+    if action not in IMPLIED_GRANTS.get(name, {})
+]
 
 
 @pytest.mark.parametrize(("name", "action"), GRANTS, ids=[f"{name}-without-{action}" for name, action in GRANTS])

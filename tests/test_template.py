@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from audiostream.config import Settings
 from audiostream.sessions import Session
 from devstack.gateway import ROUTES
@@ -140,6 +142,7 @@ def test_each_function_may_do_only_what_it_needs():
         "dynamodb:UpdateItem",
         "s3:GetObject",
         "s3:PutObject",
+        "s3:ListBucket",
     }
     table = {"Fn::GetAtt": ["SessionsTable", "Arn"]}
     media = {"Fn::Sub": "${MediaBucket.Arn}/media/hls/*"}
@@ -153,6 +156,8 @@ def test_each_function_may_do_only_what_it_needs():
                 ":"
             )[0]
             expected = {"dynamodb": table, "s3": media}.get(service)
+            if listed == ["s3:ListBucket"]:  # a bucket-level action: the bucket, not its keys
+                expected = {"Fn::GetAtt": ["MediaBucket", "Arn"]}
             if expected is not None:
                 assert statement["Resource"] == expected, f"{name}: {statement}"
     (invoke,) = [s for s in policy_statements("StartFunction") if s["Action"] == "lambda:InvokeFunction"]
