@@ -26,7 +26,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import m3u8
@@ -49,6 +49,7 @@ from support.iam import (
     is_refusal,
     refusals_in,
 )
+from support.loopback import LoopbackServer
 from support.run_built_handler import ANSWER_PREFIX, CALLS_PREFIX, payload_hash_signing
 from support.stack import storage_server_process
 from support.template import FUNCTIONS, REPO, TOOLS_BIN, actions, function, load_template, resources
@@ -143,23 +144,13 @@ class GatedGoogle(QuietAboutResets, FakeGoogleTts):
         super().finish_request(request, client_address)
 
 
-class LambdaWithoutGenerate(ThreadingHTTPServer):
+class LambdaWithoutGenerate(LoopbackServer):
     """A Lambda endpoint where generate is not deployed: every invoke answers 404 ResourceNotFound, as
     AWS does (moto's docker-less Lambda accepts an invoke of any name)."""
 
-    daemon_threads = True
-
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _NotFound)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_NotFound)
+        self.start()
 
 
 class _NotFound(BaseHTTPRequestHandler):
@@ -239,7 +230,7 @@ class Stack:
 
     def without_generate(self) -> dict[str, str]:
         """Environment changes under which start's invoke of generate fails (Lambda answers 404)."""
-        return {"AWS_ENDPOINT_URL_LAMBDA": self.no_generate.url}
+        return {"AWS_ENDPOINT_URL_LAMBDA": self.no_generate.origin}
 
     def environment(self, name: str, identity: Identity, **changes: str) -> dict[str, str]:
         """What Lambda gives the function (the template's variables and the execution role's

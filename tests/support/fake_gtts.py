@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from .loopback import LoopbackServer
 
 
 def mp3_speech(text: str, lang: str) -> bytes:
@@ -26,24 +27,18 @@ def mp3_speech(text: str, lang: str) -> bytes:
     return mp3.stdout
 
 
-class FakeGoogleTts(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeGoogleTts(LoopbackServer):
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.requests: list[dict] = []
         self.fail_with: int | None = None
         self.failures_left: int | None = None  # fail only this many requests (None: every one)
         self.delay = 0.0
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        self.start()
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/_/TranslateWebserverUi/data/batchexecute"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        return f"{self.origin}/_/TranslateWebserverUi/data/batchexecute"
 
 
 class _Handler(BaseHTTPRequestHandler):

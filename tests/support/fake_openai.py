@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackServer
 
 MODES = ("answer", "http_error", "hang", "drop_mid_stream", "error_event_mid_stream", "empty")
 
 
-class FakeOpenAi(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeOpenAi(LoopbackServer):
     def __init__(self, answer: str, token_delay: float = 0.03):
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.answer = answer
         self.token_delay = token_delay
         self.mode = "answer"
@@ -26,18 +25,14 @@ class FakeOpenAi(ThreadingHTTPServer):
         self.first_sentence_sent_at: float | None = None
         self.finished_at: float | None = None
         self.sent_text = ""
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        self.start()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+        return f"{self.origin}/v1"
 
     def tokens(self) -> list[str]:
         return re.findall(r"\S+\s*", self.answer)
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
