@@ -54,6 +54,8 @@ from support.run_built_handler import ANSWER_PREFIX, CALLS_PREFIX, payload_hash_
 from support.stack import storage_server_process
 from support.template import FUNCTIONS, REPO, TOOLS_BIN, actions, function, load_template, resources
 
+pytestmark = pytest.mark.build
+
 BUILD = REPO / ".aws-sam" / "build"
 EVENTS = REPO / "events"
 BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)

@@ -172,14 +172,3 @@ def get_settings() -> Settings:
     """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
     return Settings.from_env()
 
-
-# TEMPORARY-SHIM (removed before commit): flat names while tests move to the groups.
-def _flat(self, name):
-    for group in ("storage", "invocation", "limits", "speech", "llm", "timing"):
-        values = object.__getattribute__(self, "__dict__")
-        if group in values and name in type(values[group]).model_fields:
-            return getattr(values[group], name)
-    raise AttributeError(name)
-
-
-Settings.__getattr__ = _flat

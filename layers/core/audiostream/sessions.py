@@ -41,10 +41,6 @@ ALLOWED_TRANSITIONS: dict[State, frozenset[State]] = {
 }
 
 
-def can_transition(current: State, target: State) -> bool:
-    return target in ALLOWED_TRANSITIONS[current]
-
-
 def new_session_id() -> str:
     """128 random bits: the session's media is readable by whoever knows the id."""
     return secrets.token_hex(16)

@@ -12,7 +12,8 @@ from .polly import PollyEngine
 
 EngineFactory = Callable[[Settings], TtsEngine]
 
-_FACTORIES: dict[str, EngineFactory] = {
+# The engines by name; a deployment offers those that TTS_ENGINES names.
+ENGINE_FACTORIES: dict[str, EngineFactory] = {
     "espeak": lambda s: EspeakEngine(s.speech.espeak_path, s.speech.tts_timeout_seconds),
     "gtts": lambda s: GttsEngine(
         s.speech.ffmpeg_path,
@@ -25,21 +26,16 @@ _FACTORIES: dict[str, EngineFactory] = {
 }
 
 
-def register_engine(name: str, factory: EngineFactory) -> None:
-    """Add an engine (a deployment's own, or a test's fault-injecting wrapper)."""
-    _FACTORIES[name] = factory
-
-
 def known_engines() -> frozenset[str]:
-    return frozenset(_FACTORIES)
+    return frozenset(ENGINE_FACTORIES)
 
 
 def get_engine(name: str, settings: Settings) -> TtsEngine:
     try:
-        factory = _FACTORIES[name]
+        factory = ENGINE_FACTORIES[name]
     except KeyError:
         raise TtsError(f"unknown TTS engine {name!r}") from None
     return factory(settings)
 
 
-__all__ = ["TtsEngine", "TtsError", "get_engine", "known_engines", "register_engine"]
+__all__ = ["ENGINE_FACTORIES", "TtsEngine", "TtsError", "get_engine", "known_engines"]
