@@ -15,25 +15,31 @@ checks) cannot leak into the caller. It dies with its parent.
 from __future__ import annotations
 
 import ctypes
+import io
 import os
+import select
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
 class OneRequestAtATime:
-    """WSGI middleware: the wrapped application handles one request at a time, body included."""
+    """WSGI middleware: the wrapped application handles one request at a time, from the first look at
+    the request to the last byte of its answer.
+
+    The body is read off the socket before the lock is taken, so a slow sender holds up nobody, and the
+    application is handed the request whole. The answer is produced in full under the lock: a lazy one
+    could otherwise read state that the next request is already changing."""
 
     def __init__(self, app: Callable):
         self.app = app
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        environ["wsgi.input"] = io.BytesIO(_read_body(environ))
         with self.lock:
             answer = self.app(environ, start_response)
             try:
@@ -41,6 +47,14 @@ class OneRequestAtATime:
             finally:
                 if hasattr(answer, "close"):
                     answer.close()
+
+
+def _read_body(environ: dict) -> bytes:
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's stream ends where the body does
+        return stream.read()
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return stream.read(length) if length > 0 else b""
 
 
 def serve(host: str, port: int) -> None:
@@ -55,21 +69,23 @@ def serve(host: str, port: int) -> None:
         request_handler=MotoRequestHandler,
     )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    # The socket listens: tell the parent its port (the kernel's pick when asked for 0), then nothing more.
+    print(server.socket.getsockname()[1], flush=True)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     server.serve_forever()
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    # Linux's PR_SET_PDEATHSIG: the kernel ends the child if the stack dies, even by SIGKILL.
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux's PR_SET_PDEATHSIG as a ``preexec_fn``: the kernel ends the child when the thread that
+    started it ends (in the stack and in pytest, the main thread), even by SIGKILL. libc is looked up
+    here, before the fork: between fork and exec the child must take no lock another thread may hold."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except OSError:
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGTERM)
 
 
 def start_storage_server(
@@ -77,27 +93,24 @@ def start_storage_server(
 ) -> tuple[subprocess.Popen, str]:
     """Start the server in a child process; answers the process and its endpoint URL. ``env`` adds
     variables for moto (for example ``INITIAL_NO_AUTH_ACTION_COUNT``)."""
-    port = port or _free_port(host)
     # The child imports this package, wherever the caller found it.
     root = str(Path(__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack.storage_server", host, str(port)],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": path, **(env or {})},
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        preexec_fn=_die_with_parent(),
     )
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return process, f"http://{host}:{port}"
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"the storage server did not start on {host}:{port}") from None
-            time.sleep(0.05)
+    # Its first line is the port it listens on: no port picked here that another process could take
+    # first, and no polling.
+    with process.stdout:
+        said = process.stdout.readline() if select.select([process.stdout], [], [], timeout)[0] else b""
+    if not said.strip().isdigit():
+        stop_storage_server(process)
+        raise RuntimeError(f"the storage server did not start on {host}:{port}")
+    return process, f"http://{host}:{int(said)}"
 
 
 def stop_storage_server(process: subprocess.Popen) -> None:

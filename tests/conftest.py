@@ -1,14 +1,16 @@
-"""Shared fixtures: moto in-process for unit tests, the real local stack over HTTP for end-to-end tests."""
+"""Shared fixtures: the dev stack's storage server for unit tests, the real local stack over HTTP for
+end-to-end tests."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-from moto import mock_aws
+import requests
 
 from audiostream import aws
 from audiostream.config import get_settings
+from audiostream.engines import ENGINE_FACTORIES
 from audiostream.sessions import SessionStore
 from audiostream.storage import MediaStore
 from devstack.lambda_runtime import LocalLambdaContext
@@ -16,7 +18,7 @@ from devstack.resources import ensure_resources
 
 from support.environment import TEST_ENV, is_outside_setting
 from support.fake_gtts import FakeGoogleTts
-from support.stack import fresh_page, start_local_stack, stop_local_stack
+from support.stack import fresh_page, start_local_stack, stop_local_stack, storage_server_process
 
 
 @pytest.fixture
@@ -32,12 +34,22 @@ def settings(monkeypatch):
     aws.reset_clients()
 
 
+@pytest.fixture(scope="session")
+def storage_endpoint():
+    """The dev stack's storage server, one for the whole run. Not moto in-process: its backends take
+    no locks, and the claim, the conditional transitions and the duplicate-delivery tests need each
+    request applied atomically, as DynamoDB and S3 apply it, while several threads write one item."""
+    with storage_server_process() as url:
+        yield url
+
+
 @pytest.fixture
-def moto(settings):
-    """In-process moto with the table and bucket the local stack creates."""
-    with mock_aws():
-        ensure_resources(settings)
-        yield
+def moto(settings, storage_endpoint, monkeypatch):
+    """Empty S3 and DynamoDB (moto, one request at a time) with the table and bucket the local stack creates."""
+    requests.post(f"{storage_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", storage_endpoint)
+    aws.reset_clients()
+    ensure_resources(settings)
 
 
 @pytest.fixture
@@ -57,6 +69,17 @@ def local_stack(tmp_path_factory):
     stack = start_local_stack(tmp_path_factory.mktemp("local-stack") / "stack.log", WEB_DIR=str(page))
     yield stack
     stop_local_stack(stack)
+
+
+@pytest.fixture
+def offer_engine(monkeypatch):
+    """``offer_engine(name, factory)``: a test's own engine (a fault-injecting wrapper), offered for the
+    length of the test; the registry is as it was afterwards."""
+
+    def offer(name: str, factory) -> None:
+        monkeypatch.setitem(ENGINE_FACTORIES, name, factory)
+
+    return offer
 
 
 @pytest.fixture

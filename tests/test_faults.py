@@ -4,30 +4,25 @@ only segments that exist, and nothing left PENDING or PROGRESS."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from types import SimpleNamespace
 
 import psutil
 import pytest
+import requests
 from botocore.awsrequest import AWSResponse
 
 from audiostream import aws
 from audiostream.config import get_settings
-from audiostream.engines import get_engine, register_engine
+from audiostream.engines import get_engine
 from audiostream.generate import generate
-from audiostream.sessions import SessionStore, State
-from audiostream.storage import MediaStore
+from audiostream.sessions import State
 from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalLambdaContext
-from devstack.resources import ensure_resources
 
 from support.audio import espeak_alone_duration
-from support.environment import TEST_ENV
 from support.paths import REPO, read_text
 from support.sessions import playlist_of, published_audio, started
-from support.stack import storage_server_process
 
 
 class SlowEngine:
@@ -50,11 +45,13 @@ class SlowEngine:
         return self.inner.synthesize(text, lang, voice)
 
 
-def test_generate_stops_before_the_functions_time_limit_and_says_why(settings, sessions, media, monkeypatch):
+def test_generate_stops_before_the_functions_time_limit_and_says_why(
+    settings, sessions, media, monkeypatch, offer_engine
+):
     monkeypatch.setenv("FINISH_MARGIN_SECONDS", "2")
     get_settings.cache_clear()
     engine = SlowEngine(get_settings(), delay=0.4)
-    register_engine("slow", lambda _settings: engine)
+    offer_engine("slow", lambda _settings: engine)
     session_id = started(get_settings(), sessions, media, read_text("three_paragraphs.txt") * 3, engine="slow")
 
     began = time.monotonic()
@@ -72,10 +69,12 @@ def test_generate_stops_before_the_functions_time_limit_and_says_why(settings, s
     assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(" ".join(engine.spoken)), rel=0.05)
 
 
-def test_a_running_session_writes_a_heartbeat_while_one_chunk_takes_long(settings, sessions, media, monkeypatch):
+def test_a_running_session_writes_a_heartbeat_while_one_chunk_takes_long(
+    settings, sessions, media, monkeypatch, offer_engine
+):
     monkeypatch.setenv("HEARTBEAT_SECONDS", "0.3")
     get_settings.cache_clear()
-    register_engine("slow", lambda _settings: SlowEngine(_settings, delay=2.0))
+    offer_engine("slow", lambda _settings: SlowEngine(_settings, delay=2.0))
     session_id = started(get_settings(), sessions, media, "One long pause before this sentence.", engine="slow")
     seen = []
     watcher = threading.Thread(
@@ -171,8 +170,8 @@ def test_gtts_answering_429_for_good_ends_in_failure_after_the_retries(google, s
 # ------------------------------------------------------------------ the encoder
 
 
-def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(settings, sessions, media):
-    register_engine("slow", lambda _settings: SlowEngine(_settings, delay=0.3))
+def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(settings, sessions, media, offer_engine):
+    offer_engine("slow", lambda _settings: SlowEngine(_settings, delay=0.3))
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt") * 2, engine="slow")
 
     def kill_ffmpeg_after_the_first_segment():
@@ -198,10 +197,13 @@ def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(s
 # ------------------------------------------------------------------ storage
 
 
+SERVICES = {"PutObject": "s3", "UpdateItem": "dynamodb"}
+
+
 def fail_requests(operation: str, times: int, status: int, body: bytes, headers=None):
-    """Make botocore's next ``times`` ``operation`` requests come back with ``status``, as the
-    service would answer them; the client's own retry logic then does what it does in AWS."""
-    service = {"PutObject": "s3", "UpdateItem": "dynamodb"}[operation]
+    """Make botocore's next ``times`` ``operation`` requests come back with ``status`` without reaching
+    the service, as it would refuse them; the client's own retry logic then does what it does in AWS."""
+    service = SERVICES[operation]
     failures = {"left": times, "sent": 0}
 
     def answer(request, **_):
@@ -213,6 +215,26 @@ def fail_requests(operation: str, times: int, status: int, body: bytes, headers=
 
     aws.client(service).meta.events.register_first(f"before-send.{service}.{operation}", answer)
     return failures
+
+
+def lose_answers(operation: str, times: int):
+    """Send botocore's next ``times`` ``operation`` requests to the service, which applies them, and
+    hand the client a 500 instead of the answer: a timeout after the work was done, as it looks."""
+    service = SERVICES[operation]
+    lost = {"left": times}
+
+    def answer(request, **_):
+        if lost["left"] == 0:
+            return None
+        lost["left"] -= 1
+        applied = requests.request(
+            request.method, request.url, headers=dict(request.headers.items()), data=request.body, timeout=10
+        )
+        applied.raise_for_status()
+        return AWSResponse(request.url, 500, {}, _Body(b'{"__type": "InternalServerError", "message": "lost"}'))
+
+    aws.client(service).meta.events.register_first(f"before-send.{service}.{operation}", answer)
+    return lost
 
 
 class _Body:
@@ -232,28 +254,7 @@ DYNAMODB_THROTTLED = json.dumps(
 ).encode()
 
 
-@pytest.fixture
-def storage_service(monkeypatch):
-    """S3 and DynamoDB from moto's server in its own process: an answer injected into botocore then
-    really stands in for the request (with moto in-process, its stub would still apply it)."""
-    for name in [name for name in os.environ if name.startswith(("AWS_", "TTS_", "OPENAI_", "LLM_"))]:
-        monkeypatch.delenv(name)
-    with storage_server_process() as url:
-        for name, value in {**TEST_ENV, "AWS_ENDPOINT_URL": url}.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        aws.reset_clients()
-        settings = get_settings()
-        ensure_resources(settings)
-        yield SimpleNamespace(
-            settings=settings, sessions=SessionStore.from_settings(settings), media=MediaStore.from_settings(settings)
-        )
-        aws.reset_clients()
-        get_settings.cache_clear()
-
-
-def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(storage_service):
-    settings, sessions, media = storage_service.settings, storage_service.sessions, storage_service.media
+def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(settings, sessions, media):
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     failures = fail_requests("PutObject", times=1, status=500, body=S3_INTERNAL_ERROR)
     assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
@@ -264,8 +265,7 @@ def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(storage_se
     )
 
 
-def test_s3_failing_for_good_ends_in_failure(storage_service):
-    settings, sessions, media = storage_service.settings, storage_service.sessions, storage_service.media
+def test_s3_failing_for_good_ends_in_failure(settings, sessions, media):
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     fail_requests("PutObject", times=10_000, status=500, body=S3_INTERNAL_ERROR)
     assert generate({"session_id": session_id})["outcome"] == "FAILURE"
@@ -274,8 +274,7 @@ def test_s3_failing_for_good_ends_in_failure(storage_service):
     assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
 
 
-def test_dynamodb_throttling_is_retried_and_the_session_succeeds(storage_service):
-    settings, sessions, media = storage_service.settings, storage_service.sessions, storage_service.media
+def test_dynamodb_throttling_is_retried_and_the_session_succeeds(settings, sessions, media):
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     failures = fail_requests(
         "UpdateItem", times=2, status=400, body=DYNAMODB_THROTTLED,
@@ -300,10 +299,10 @@ def test_an_event_delivered_again_after_the_session_ended_changes_nothing(settin
 
 
 def test_a_claim_applied_but_whose_answer_was_lost_is_not_mistaken_for_a_duplicate(settings, sessions, media):
-    """With moto in-process, an injected 500 stands in for the answer while the write is applied:
-    exactly a timeout after DynamoDB did the work. The client's retry must still own the session."""
+    """DynamoDB did the claim but its answer was lost: the client's retry must still own the session."""
     session_id = started(settings, sessions, media, "Hello there.")
-    fail_requests("UpdateItem", times=1, status=500, body=b'{"__type": "InternalServerError", "message": "lost"}')
+    lost = lose_answers("UpdateItem", times=1)
     assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert lost["left"] == 0
     # ...while a real duplicate (another attempt, another claimant) still finds it taken.
     assert sessions.claim(session_id) is None

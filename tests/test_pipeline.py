@@ -1,4 +1,4 @@
-"""Generation end to end below HTTP: real espeak-ng and ffmpeg, S3 and DynamoDB from moto."""
+"""Generation end to end below HTTP: real espeak-ng and ffmpeg, S3 and DynamoDB from the storage server."""
 
 import io
 import json
@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from audiostream import aws
 from audiostream.chunking import split_into_chunks
-from audiostream.engines import get_engine, register_engine
+from audiostream.engines import get_engine
 from audiostream.engines.base import TtsError
 from audiostream.generate import generate
 from audiostream.pipeline import run_session
@@ -73,22 +73,23 @@ def test_a_repeated_event_does_nothing(settings, sessions, media, versioned_buck
     assert all(count == 1 for name, count in first.items() if name != "audio.m3u8")
 
 
-def test_two_deliveries_at_once_make_one_set_of_segments(settings, sessions, media, versioned_bucket):
+def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions, media, versioned_bucket):
     session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    deliveries = 4
     outcomes = []
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(deliveries)
 
     def deliver():
         barrier.wait()
         outcomes.append(generate({"session_id": session_id})["outcome"])
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    threads = [threading.Thread(target=deliver) for _ in range(deliveries)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert sorted(outcomes) == ["SUCCESS", "skipped"]
+    assert sorted(outcomes) == ["SUCCESS"] + ["skipped"] * (deliveries - 1)
     versions = versions_per_key(settings, session_id)
     playlist = playlist_of(settings, session_id)
     segment_names = {segment.uri for segment in playlist.segments}
@@ -119,12 +120,14 @@ class FailingOnChunk:
         return pcm
 
 
-def test_a_tts_failure_on_a_middle_chunk_ends_in_failure_with_a_closed_playable_playlist(settings, sessions, media):
+def test_a_tts_failure_on_a_middle_chunk_ends_in_failure_with_a_closed_playable_playlist(
+    settings, sessions, media, offer_engine
+):
     text = read_text("three_paragraphs.txt")
     chunks = split_into_chunks(text, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars)
     assert len(chunks) >= 4
     engine = FailingOnChunk(settings, failing_call=3)
-    register_engine("failing", lambda _settings: engine)
+    offer_engine("failing", lambda _settings: engine)
     session_id = started(settings, sessions, media, text, engine="failing")
 
     assert generate({"session_id": session_id})["outcome"] == "FAILURE"

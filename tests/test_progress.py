@@ -1,6 +1,6 @@
 """Progress reaches DynamoDB merged and throttled, from a timer thread, with nothing lost at the end."""
 
-import time
+import threading
 
 from audiostream.progress import ProgressRecorder
 from audiostream.sessions import Session, SessionUpdate, State
@@ -12,23 +12,37 @@ def claimed(sessions) -> str:
     return session.session_id
 
 
+def recording_writes(sessions) -> tuple[list, threading.Event]:
+    """Wrap the store's progress writes: each write's fields and thread are kept, and the event is set
+    once the first write has been applied."""
+    writes, first_applied = [], threading.Event()
+    record = sessions.record_progress
+
+    def recorded(session_id, update):
+        writes.append((update.changes(), threading.current_thread()))
+        answer = record(session_id, update)
+        first_applied.set()
+        return answer
+
+    sessions.record_progress = recorded
+    return writes, first_applied
+
+
 def test_many_reports_become_few_writes_and_the_last_values_win(sessions):
     session_id = claimed(sessions)
-    writes = []
-    record = sessions.record_progress
-    sessions.record_progress = lambda sid, update: (writes.append(update), record(sid, update))[1]
-    progress = ProgressRecorder(sessions, session_id, interval=0.5, heartbeat=60)
+    writes, first_applied = recording_writes(sessions)
+    # An interval no run of this test lasts: every report after the first waits for the flush.
+    progress = ProgressRecorder(sessions, session_id, interval=600, heartbeat=600)
 
-    began = time.monotonic()
-    for number in range(1, 101):
+    progress.record(SessionUpdate(chunk_count=1, progress=0))
+    assert first_applied.wait(timeout=10), "the first report is written at once"
+    for number in range(2, 101):
         progress.record(SessionUpdate(chunk_count=number, progress=number - 1))
-    recorded_in = time.monotonic() - began
-    time.sleep(0.1)
-    assert len(writes) == 1  # the first report, written at once by the timer thread
+    assert [fields for fields, _ in writes] == [{"chunk_count": 1, "progress": 0}]
     progress.flush()
 
-    assert recorded_in < 0.1, "reporting must not wait for DynamoDB"
-    assert len(writes) == 2
+    assert [fields for fields, _ in writes] == [{"chunk_count": 1, "progress": 0}, {"chunk_count": 100, "progress": 99}]
+    assert writes[0][1] is not threading.current_thread(), "reporting must not wait for DynamoDB"
     stored = sessions.get(session_id)
     assert (stored.chunk_count, stored.progress) == (100, 99)
 
@@ -36,9 +50,11 @@ def test_many_reports_become_few_writes_and_the_last_values_win(sessions):
 def test_a_heartbeat_touches_the_item_while_nothing_is_reported(sessions):
     session_id = claimed(sessions)
     before = sessions.get(session_id).updated_at
+    writes, first_applied = recording_writes(sessions)
     progress = ProgressRecorder(sessions, session_id, interval=0.05, heartbeat=0.2)
-    time.sleep(0.7)
+    assert first_applied.wait(timeout=10), "no heartbeat was written"
     progress.flush()
+    assert "heartbeat_at" in writes[0][0]
     stored = sessions.get(session_id)
     assert stored.updated_at > before and stored.heartbeat_at > before
 

@@ -1,4 +1,5 @@
 import itertools
+import threading
 
 import pytest
 
@@ -8,7 +9,6 @@ from audiostream.sessions import (
     SessionUpdate,
     State,
     TransitionRefused,
-    can_transition,
     is_session_id,
     new_session_id,
 )
@@ -39,7 +39,7 @@ def new_session(sessions, state=State.PENDING) -> Session:
 
 @pytest.mark.parametrize("current, target", EVERY_PAIR)
 def test_the_state_machine_allows_exactly_the_forward_transitions(current, target):
-    assert can_transition(current, target) == ((current, target) in ALLOWED)
+    assert (target in ALLOWED_TRANSITIONS[current]) == ((current, target) in ALLOWED)
 
 
 @pytest.mark.parametrize("current, target", EVERY_PAIR)
@@ -83,6 +83,47 @@ def test_claim_succeeds_once(sessions):
     claimed = sessions.claim(session.session_id)
     assert claimed.state is State.PROGRESS and claimed.text == "Hello."
     assert sessions.claim(session.session_id) is None
+
+
+def at_once(count: int, attempt) -> list:
+    """``attempt(i)`` in ``count`` threads released together; answers what each returned or raised, by i."""
+    barrier = threading.Barrier(count)
+    outcomes = [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            outcomes[i] = attempt(i)
+        except Exception as error:  # a refused attempt is an outcome here; so is any other error
+            outcomes[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_of_simultaneous_claims_exactly_one_wins(sessions):
+    session = new_session(sessions)
+    claims = at_once(8, lambda i: sessions.claim(session.session_id, claimant=f"claimant-{i}"))
+    winners = [i for i, claimed in enumerate(claims) if claimed is not None]
+    assert len(winners) == 1, claims
+    assert claims[winners[0]].claimed_by == f"claimant-{winners[0]}"
+    stored = sessions.get(session.session_id)
+    assert stored.state is State.PROGRESS and stored.claimed_by == f"claimant-{winners[0]}"
+
+
+def test_of_simultaneous_ends_exactly_one_wins(sessions):
+    session = new_session(sessions, State.PROGRESS)
+    ends = [State.SUCCESS, State.FAILURE] * 4  # the generator finishing while the drain ends it, say
+    answers = at_once(len(ends), lambda i: sessions.transition(session.session_id, ends[i], SessionUpdate(progress=i)))
+    winners = [i for i, answer in enumerate(answers) if not isinstance(answer, TransitionRefused)]
+    assert len(winners) == 1, answers
+    assert answers[winners[0]].state is ends[winners[0]]
+    stored = sessions.get(session.session_id)
+    assert (stored.state, stored.progress) == (ends[winners[0]], winners[0])
 
 
 def test_claiming_an_unknown_session_does_not_create_it(sessions):

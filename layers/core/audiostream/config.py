@@ -171,4 +171,3 @@ def _describe(invalid: ValidationError) -> list[str]:
 def get_settings() -> Settings:
     """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
     return Settings.from_env()
-
