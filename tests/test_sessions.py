@@ -1,5 +1,4 @@
 import itertools
-import threading
 
 import pytest
 
@@ -12,6 +11,8 @@ from audiostream.sessions import (
     is_session_id,
     new_session_id,
 )
+
+from support.concurrency import at_once
 
 ALLOWED = {
     (State.PENDING, State.PROGRESS),
@@ -83,26 +84,6 @@ def test_claim_succeeds_once(sessions):
     claimed = sessions.claim(session.session_id)
     assert claimed.state is State.PROGRESS and claimed.text == "Hello."
     assert sessions.claim(session.session_id) is None
-
-
-def at_once(count: int, attempt) -> list:
-    """``attempt(i)`` in ``count`` threads released together; answers what each returned or raised, by i."""
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(i):
-        barrier.wait()
-        try:
-            outcomes[i] = attempt(i)
-        except Exception as error:  # a refused attempt is an outcome here; so is any other error
-            outcomes[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def test_of_simultaneous_claims_exactly_one_wins(sessions):

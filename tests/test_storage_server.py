@@ -4,7 +4,6 @@ at once: no update is lost, a condition holds for the write it guards, and a slo
 from __future__ import annotations
 
 import socket
-import threading
 from urllib.parse import urlsplit
 
 import boto3
@@ -13,28 +12,10 @@ from botocore.exceptions import ClientError
 
 from audiostream import aws
 
+from support.concurrency import at_once
+
 THREADS = 4
 INCREMENTS_PER_THREAD = 300
-
-
-def at_once(count: int, attempt) -> list:
-    """``attempt(i)`` in ``count`` threads released together; answers what each returned or raised, by i."""
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(i):
-        barrier.wait()
-        try:
-            outcomes[i] = attempt(i)
-        except Exception as error:  # a refused attempt is an outcome here; so is any other error
-            outcomes[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def key(name: str) -> dict:
