@@ -23,7 +23,7 @@ SLOW := stack or build or browser
 help:
 	@echo "make run    start the local stack (demo page, API, generation, embedded storage)"
 	@echo "make test   run the whole test suite"
-	@echo "make check  lint and the fast tests, for the inner loop (no dev stack, no build, no browser; under a minute)"
+	@echo "make check  lint and the fast tests, for the inner loop (no dev stack, no build, no browser)"
 	@echo "make bench  measure the local stack (bench/results/latest.json, latest.png; about 2 minutes)"
 	@echo "make deploy build and deploy to AWS with SAM, then upload the demo page (DEPLOY_ARGS=--guided the first time)"
 
