@@ -38,7 +38,7 @@ test: sysdeps browser venv tools web
 check: sysdeps venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -m "not ($(SLOW))" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not ($(SLOW))" $(PYTEST_ARGS)
 
 bench: sysdeps venv
 	$(PY) bench/run.py
