@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from audiostream.config import SettingsError
+from audiostream.config import SettingsError, describe_invalid
 
 REPO = Path(__file__).resolve().parents[1]
 Port = Annotated[int, Field(ge=0, le=65535)]
@@ -31,5 +31,4 @@ def dev_stack_settings() -> DevStackSettings:
     try:
         return DevStackSettings()
     except ValidationError as invalid:
-        problems = [f"{str(e['loc'][0]).upper()}={e['input']!r}: {e['msg']}" for e in invalid.errors(include_url=False)]
-        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+        raise SettingsError("invalid settings: " + "; ".join(describe_invalid(invalid))) from None

@@ -137,26 +137,19 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls) -> Settings:
-        groups = {
-            "storage": StorageSettings,
-            "invocation": InvocationSettings,
-            "limits": RequestLimits,
-            "speech": SpeechSettings,
-            "llm": LlmSettings,
-            "timing": TimingSettings,
-        }
         problems, values = [], {}
-        for name, group in groups.items():
+        for name, field in cls.model_fields.items():
             try:
-                values[name] = group()
+                values[name] = field.annotation()  # each group reads its own variables
             except ValidationError as invalid:
-                problems.extend(_describe(invalid))
+                problems.extend(describe_invalid(invalid))
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
         return cls(**values)
 
 
-def _describe(invalid: ValidationError) -> list[str]:
+def describe_invalid(invalid: ValidationError) -> list[str]:
+    """One sentence per problem, naming the variable."""
     problems = []
     for error in invalid.errors(include_url=False):
         if error["loc"]:
