@@ -16,13 +16,14 @@ def ensure_table(settings: Settings) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-    ddb.create_table(
+    created = ddb.create_table(
         TableName=settings.storage.sessions_table,
         AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    ddb.get_waiter("table_exists").wait(TableName=settings.storage.sessions_table)
+    if created["TableDescription"]["TableStatus"] != "ACTIVE":
+        ddb.get_waiter("table_exists").wait(TableName=settings.storage.sessions_table)
     ddb.update_time_to_live(
         TableName=settings.storage.sessions_table,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
