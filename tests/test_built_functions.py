@@ -227,6 +227,7 @@ class Stack:
     no_generate: LambdaWithoutGenerate
     folder: Path
     started: dict[str, str] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)  # what start gave generate, by session id
 
     # ------------------------------------------------------------ calling a built function
 
@@ -309,7 +310,14 @@ class Stack:
         """A session as the built start leaves it (PENDING); answers its id."""
         run = self.invoke("StartFunction", start_event(body), ledger, **env)
         assert run.answer["statusCode"] == 202, run.answer
-        return json.loads(run.answer["body"])["session_id"]
+        (invoke,) = run.calls_to("Invoke")
+        event = json.loads(invoke["params"]["Payload"])
+        self.words[event["session_id"]] = event["text"]
+        return event["session_id"]
+
+    def generate_event(self, session_id: str) -> dict:
+        """The event start gave generate for this session (for a copy, its original's words)."""
+        return {"session_id": session_id, "text": self.words[session_id]}
 
     def copy_of(self, engine: str = "gtts", **changes) -> str:
         """A new PENDING session like one the built start made (copied by the admin, with its empty
@@ -325,6 +333,7 @@ class Stack:
         copy = secrets.token_hex(16)
         item.update(session_id={"S": copy}, playlist={"S": f"/media/hls/{copy}/audio.m3u8"}, **changes)
         ddb.put_item(TableName=LOCAL_NAMES["SessionsTable"], Item=item)
+        self.words[copy] = self.words[original]
         self.admin.client("s3").put_object(
             Bucket=LOCAL_NAMES["MediaBucket"],
             Key=f"media/hls/{copy}/audio.m3u8",
@@ -404,6 +413,10 @@ def start_event(body: dict | None = None) -> dict:
     if body is not None:
         event["body"] = json.dumps(body)
     return event
+
+
+def start_prompt() -> str:
+    return json.loads(start_event()["body"])["prompt"]
 
 
 def status_event(task_id: str) -> dict:
@@ -542,7 +555,9 @@ def test_start_records_sessions_and_invokes_generate_asynchronously(stack):
     (invoke,) = answer.calls_to("Invoke")  # moto's Lambda took the async invoke of generate
     assert invoke["params"]["FunctionName"] == template_environment("StartFunction")["GENERATE_FUNCTION_NAME"]
     assert invoke["params"]["InvocationType"] == "Event" and invoke["status"] == 202
-    assert json.loads(invoke["params"]["Payload"]) == {"session_id": session_id}
+    # The words ride in the event: the item, rewritten by every progress write, holds none.
+    assert json.loads(invoke["params"]["Payload"]) == {"session_id": session_id, "text": start_prompt()}
+    assert "text" not in item and "prompt" not in item
 
     polly = stack.invoke("StartFunction", EVENTS / "start-polly.json", used)  # checks the language with Polly
     assert polly.answer["statusCode"] == 202, polly.answer
@@ -575,7 +590,7 @@ def test_status_reports_each_state_and_the_engines(stack):
     stack.google.hold_after(0)
     try:
         arrivals = stack.google.arrivals
-        generating = stack.launch("GenerateFunction", {"session_id": pending})
+        generating = stack.launch("GenerateFunction", stack.generate_event(pending))
         wait_for(lambda: stack.google.arrivals > arrivals or generating.process.poll() is not None, "generate's TTS")
         progress = status_of(stack, pending, used)
         assert progress["state"] == "PROGRESS" and progress["event"] == "chunk" and progress["progress"] < 100
@@ -603,12 +618,12 @@ def test_status_reports_each_state_and_the_engines(stack):
 
 def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     used: set[str] = set()
-    text = json.loads(json.loads((EVENTS / "start.json").read_text())["body"])["prompt"]
+    text = start_prompt()
 
     # gtts (the template's default engine), the prompt spoken as written (no model configured).
     spoken = stack.start()
     before = len(stack.google.requests)
-    run = stack.invoke("GenerateFunction", {"session_id": spoken}, used)
+    run = stack.invoke("GenerateFunction", stack.generate_event(spoken), used)
     assert run.answer == {"session_id": spoken, "outcome": "SUCCESS"}
     item = stack.item(spoken)
     assert item["state"] == "SUCCESS" and item["spoken_as"] == "prompt"
@@ -625,7 +640,7 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     assert b"Lavf61" in stack.stored(spoken, "init.mp4"), "init.mp4 was not written by the ffmpeg of the layer"
 
     # A second delivery of the same event (Lambda's async delivery is at-least-once) does nothing.
-    again = stack.invoke("GenerateFunction", {"session_id": spoken}, used)
+    again = stack.invoke("GenerateFunction", stack.generate_event(spoken), used)
     assert again.answer == {"session_id": spoken, "outcome": "skipped"}
     assert not again.calls_to("PutObject") and stack.item(spoken)["state"] == "SUCCESS"
 
@@ -634,7 +649,7 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     before, asked = len(stack.google.requests), len(stack.openai.requests)
     llm = stack.invoke(
         "GenerateFunction",
-        {"session_id": expanded},
+        stack.generate_event(expanded),
         used,
         OPENAI_MODEL="local-story-model",
         OPENAI_BASE_URL=stack.openai.base_url,
@@ -651,14 +666,14 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     # Polly: its default voice for the language, then SynthesizeSpeech of the text. (moto's Polly
     # answers 4 samples of silence, too short for a segment: the stream is closed and empty.)
     polly_session = stack.copy_of("polly")
-    polly = stack.invoke("GenerateFunction", {"session_id": polly_session}, used)
+    polly = stack.invoke("GenerateFunction", stack.generate_event(polly_session), used)
     assert polly.answer == {"session_id": polly_session, "outcome": "SUCCESS"}
     assert [call["operation"] for call in polly.calls if call["service"] == "polly"] == [
         "DescribeVoices",
         "SynthesizeSpeech",
     ]
     (synthesis,) = polly.calls_to("SynthesizeSpeech")
-    assert synthesis["params"]["Text"] == stack.item(polly_session)["text"] and synthesis["params"]["VoiceId"]
+    assert synthesis["params"]["Text"] == stack.words[polly_session] and synthesis["params"]["VoiceId"]
     assert synthesis["params"]["OutputFormat"] == "pcm" and synthesis["params"]["Engine"] == "standard"
     item, playlist = stack.item(polly_session), stack.playlist(polly_session)
     assert item["state"] == "SUCCESS" and playlist.is_endlist and int(item["segments"]) == len(playlist.segments)
@@ -667,7 +682,7 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     failing = stack.copy_of("gtts")
     stack.google.fail_with = 500
     try:
-        failed = stack.invoke("GenerateFunction", {"session_id": failing}, used)
+        failed = stack.invoke("GenerateFunction", stack.generate_event(failing), used)
     finally:
         stack.google.fail_with = None
     assert failed.answer == {"session_id": failing, "outcome": "FAILURE"}
@@ -695,7 +710,7 @@ def test_the_drain_ends_sessions_whose_generate_invocation_died(stack):
     )
     stack.google.hold_after(1)
     try:
-        dying = stack.launch("GenerateFunction", {"session_id": died})
+        dying = stack.launch("GenerateFunction", stack.generate_event(died))
         listed = wait_for(lambda: stack.playlist(died).segments, "the first published segment")
         dying.kill()
     finally:
@@ -747,16 +762,19 @@ def _engines(stack: Stack) -> tuple[dict, dict]:
 
 
 def _generate(stack: Stack) -> tuple[dict, dict]:
-    return {"session_id": stack.copy_of("gtts")}, {}
+    return stack.generate_event(stack.copy_of("gtts")), {}
 
 
 def _generate_polly(stack: Stack) -> tuple[dict, dict]:
-    return {"session_id": stack.copy_of("polly")}, {}
+    return stack.generate_event(stack.copy_of("polly")), {}
 
 
 def _generate_llm(stack: Stack) -> tuple[dict, dict]:
     session_id = stack.copy_of("gtts", text_given={"BOOL": False})
-    return {"session_id": session_id}, {"OPENAI_MODEL": "local-story-model", "OPENAI_BASE_URL": stack.openai.base_url}
+    return stack.generate_event(session_id), {
+        "OPENAI_MODEL": "local-story-model",
+        "OPENAI_BASE_URL": stack.openai.base_url,
+    }
 
 
 def _drain(stack: Stack) -> tuple[dict, dict]:

@@ -29,7 +29,7 @@ def handler(moto):
 
 def died_mid_stream(sessions, media, segments=2) -> None:
     """What a generate invocation that timed out leaves behind: PROGRESS, an open playlist."""
-    sessions.create(Session(session_id=SESSION_ID, text="Long text.", lang="en", engine="espeak", playlist="/p"))
+    sessions.create(Session(session_id=SESSION_ID, lang="en", engine="espeak", playlist="/p"))
     sessions.claim(SESSION_ID)
     published = [Segment(f"audio_{i:03d}.m4s", 2.0) for i in range(segments)]
     for segment in published:
@@ -54,7 +54,7 @@ def test_a_timed_out_invocation_ends_its_session_with_a_closed_playlist(handler,
 
 
 def test_an_event_that_waited_too_long_ends_a_pending_session(handler, sessions, media, lambda_context):
-    sessions.create(Session(session_id=SESSION_ID, text="Hi.", lang="en", engine="espeak", playlist="/p"))
+    sessions.create(Session(session_id=SESSION_ID, lang="en", engine="espeak", playlist="/p"))
     media.put_playlist(SESSION_ID, render_playlist([], 2, ended=False))
     event = failure_event(
         requestContext={"condition": "EventAgeExceeded", "approximateInvokeCount": 0}, responsePayload=None

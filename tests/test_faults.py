@@ -52,10 +52,11 @@ def test_generate_stops_before_the_functions_time_limit_and_says_why(
     get_settings.cache_clear()
     engine = SlowEngine(get_settings(), delay=0.4)
     offer_engine("slow", lambda _settings: engine)
-    session_id = started(get_settings(), sessions, media, read_text("three_paragraphs.txt") * 3, engine="slow")
+    event = started(get_settings(), sessions, media, read_text("three_paragraphs.txt") * 3, engine="slow")
+    session_id = event["session_id"]
 
     began = time.monotonic()
-    answer = load_handler("generate")({"session_id": session_id}, LocalLambdaContext(timeout_seconds=4))
+    answer = load_handler("generate")(event, LocalLambdaContext(timeout_seconds=4))
     took = time.monotonic() - began
 
     assert answer["outcome"] == "FAILURE"
@@ -75,13 +76,14 @@ def test_a_running_session_writes_a_heartbeat_while_one_chunk_takes_long(
     monkeypatch.setenv("HEARTBEAT_SECONDS", "0.3")
     get_settings.cache_clear()
     offer_engine("slow", lambda _settings: SlowEngine(_settings, delay=2.0))
-    session_id = started(get_settings(), sessions, media, "One long pause before this sentence.", engine="slow")
+    event = started(get_settings(), sessions, media, "One long pause before this sentence.", engine="slow")
+    session_id = event["session_id"]
     seen = []
     watcher = threading.Thread(
         target=lambda: [seen.append(sessions.get(session_id).updated_at) or time.sleep(0.25) for _ in range(8)]
     )
     watcher.start()
-    assert load_handler("generate")({"session_id": session_id}, LocalLambdaContext())["outcome"] == "SUCCESS"
+    assert load_handler("generate")(event, LocalLambdaContext())["outcome"] == "SUCCESS"
     watcher.join()
     # While the engine was busy with its one chunk, the item kept being touched.
     assert len(set(seen[1:7])) >= 3, seen
@@ -106,7 +108,8 @@ def backdate(settings, session_id: str, attribute: str, seconds: float) -> None:
 
 
 def test_status_reports_a_session_that_died_without_a_word_as_stalled(settings, sessions, media, lambda_context):
-    session_id = started(settings, sessions, media, "Hello.")
+    event = started(settings, sessions, media, "Hello.")
+    session_id = event["session_id"]
     sessions.claim(session_id)
     assert status_of(session_id, lambda_context)["state"] == "PROGRESS"
     # Its invocation died: no heartbeat since, for longer than STALL_SECONDS (120 s by default).
@@ -118,7 +121,8 @@ def test_status_reports_a_session_that_died_without_a_word_as_stalled(settings, 
 
 
 def test_status_reports_a_session_that_never_started_as_stalled(settings, sessions, media, lambda_context):
-    session_id = started(settings, sessions, media, "Hello.")
+    event = started(settings, sessions, media, "Hello.")
+    session_id = event["session_id"]
     assert status_of(session_id, lambda_context)["state"] == "PENDING"
     backdate(settings, session_id, "created_at", 3600)
     answer = status_of(session_id, lambda_context)
@@ -139,9 +143,10 @@ def test_a_tts_that_hangs_on_a_middle_chunk_is_cut_off_by_its_timeout(settings, 
     monkeypatch.setenv("ESPEAK_PATH", str(hanging))
     monkeypatch.setenv("TTS_TIMEOUT_SECONDS", "1")
     get_settings.cache_clear()
-    session_id = started(get_settings(), sessions, media, read_text("three_paragraphs.txt"))
+    event = started(get_settings(), sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     began = time.monotonic()
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert generate(event)["outcome"] == "FAILURE"
     assert time.monotonic() - began < 10
     session = sessions.get(session_id)
     assert session.error.startswith("speech synthesis failed on chunk 2 of ")
@@ -152,15 +157,16 @@ def test_a_tts_that_hangs_on_a_middle_chunk_is_cut_off_by_its_timeout(settings, 
 
 def test_gtts_answering_429_is_retried_with_backoff(google, sessions, media):
     google.fail_with, google.failures_left = 429, 2
-    session_id = started(get_settings(), sessions, media, "Hello there.", engine="gtts")
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    event = started(get_settings(), sessions, media, "Hello there.", engine="gtts")
+    assert generate(event)["outcome"] == "SUCCESS"
     assert len(google.requests) == 3
 
 
 def test_gtts_answering_429_for_good_ends_in_failure_after_the_retries(google, sessions, media):
     google.fail_with = 429
-    session_id = started(get_settings(), sessions, media, "Hello there.", engine="gtts")
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    event = started(get_settings(), sessions, media, "Hello there.", engine="gtts")
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "FAILURE"
     assert len(google.requests) == 4  # 1 + GTTS_RETRIES (3)
     error = sessions.get(session_id).error
     assert "gTTS failed (after 4 tries)" in error and "429" in error
@@ -172,7 +178,8 @@ def test_gtts_answering_429_for_good_ends_in_failure_after_the_retries(google, s
 
 def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(settings, sessions, media, offer_engine):
     offer_engine("slow", lambda _settings: SlowEngine(_settings, delay=0.3))
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt") * 2, engine="slow")
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt") * 2, engine="slow")
+    session_id = event["session_id"]
 
     def kill_ffmpeg_after_the_first_segment():
         deadline = time.monotonic() + 20
@@ -186,7 +193,7 @@ def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(s
 
     killer = threading.Thread(target=kill_ffmpeg_after_the_first_segment)
     killer.start()
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert generate(event)["outcome"] == "FAILURE"
     killer.join()
     session = sessions.get(session_id)
     assert session.error.startswith("ffmpeg stopped mid-stream") or session.error.startswith("ffmpeg failed")
@@ -255,9 +262,10 @@ DYNAMODB_THROTTLED = json.dumps(
 
 
 def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(settings, sessions, media):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     failures = fail_requests("PutObject", times=1, status=500, body=S3_INTERNAL_ERROR)
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert generate(event)["outcome"] == "SUCCESS"
     assert failures["left"] == 0
     _playlist, audio = published_audio(settings, session_id)
     assert audio["decoded_duration"] == pytest.approx(
@@ -266,21 +274,23 @@ def test_an_s3_write_failing_once_is_retried_and_the_stream_is_intact(settings, 
 
 
 def test_s3_failing_for_good_ends_in_failure(settings, sessions, media):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     fail_requests("PutObject", times=10_000, status=500, body=S3_INTERNAL_ERROR)
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert generate(event)["outcome"] == "FAILURE"
     session = sessions.get(session_id)
     assert session.state is State.FAILURE
     assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
 
 
 def test_dynamodb_throttling_is_retried_and_the_session_succeeds(settings, sessions, media):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     failures = fail_requests(
         "UpdateItem", times=2, status=400, body=DYNAMODB_THROTTLED,
         headers={"x-amzn-ErrorType": "ProvisionedThroughputExceededException"},
     )  # fmt: skip
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert generate(event)["outcome"] == "SUCCESS"
     assert failures["left"] == 0 and failures["sent"] > 2
     assert sessions.get(session_id).state is State.SUCCESS
 
@@ -289,20 +299,22 @@ def test_dynamodb_throttling_is_retried_and_the_session_succeeds(settings, sessi
 
 
 def test_an_event_delivered_again_after_the_session_ended_changes_nothing(settings, sessions, media):
-    session_id = started(settings, sessions, media, "Hello there.")
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    event = started(settings, sessions, media, "Hello there.")
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "SUCCESS"
     before = sessions.get(session_id)
     playlist = media.get_playlist(session_id)
     # An hour later, Lambda delivers the same event once more.
-    assert generate({"session_id": session_id})["outcome"] == "skipped"
+    assert generate(event)["outcome"] == "skipped"
     assert sessions.get(session_id) == before and media.get_playlist(session_id) == playlist
 
 
 def test_a_claim_applied_but_whose_answer_was_lost_is_not_mistaken_for_a_duplicate(settings, sessions, media):
     """DynamoDB did the claim but its answer was lost: the client's retry must still own the session."""
-    session_id = started(settings, sessions, media, "Hello there.")
+    event = started(settings, sessions, media, "Hello there.")
+    session_id = event["session_id"]
     lost = lose_answers("UpdateItem", times=1)
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    assert generate(event)["outcome"] == "SUCCESS"
     assert lost["left"] == 0
     # ...while a real duplicate (another attempt, another claimant) still finds it taken.
     assert sessions.claim(session_id) is None

@@ -30,8 +30,9 @@ def test_gtts_speech_is_decoded_to_pcm_at_its_rate(google):
 
 def test_a_whole_session_with_gtts(google, sessions, media):
     text = "The first sentence is short. The second sentence is a little longer than the first one was."
-    session_id = started(get_settings(), sessions, media, text, engine="gtts")
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    event = started(get_settings(), sessions, media, text, engine="gtts")
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "SUCCESS"
     assert [request["text"] for request in google.requests] == [
         "The first sentence is short.",
         "The second sentence is a little longer than the first one was.",
@@ -49,7 +50,8 @@ def test_an_http_error_becomes_a_readable_tts_error(google):
 
 def test_a_server_that_does_not_answer_in_time_fails_after_the_timeout(google, sessions, media):
     google.delay = 3  # the engine's timeout is 2 s
-    session_id = started(get_settings(), sessions, media, "Hello.", engine="gtts")
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    event = started(get_settings(), sessions, media, "Hello.", engine="gtts")
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "FAILURE"
     session = sessions.get(session_id)
     assert session.state is State.FAILURE and "chunk 1 of 1" in session.error and "gTTS failed" in session.error

@@ -53,18 +53,18 @@ class TimedMediaStore(MediaStore):
 
 
 def claimed_prompt_session(sessions, media, prompt=PROMPT, text=None):
+    """(the claimed session, the words generate was given)"""
     settings = get_settings()
-    request = StartRequest(
-        text=text or prompt, prompt=prompt, text_given=text is not None, lang="en", engine="espeak", voice=None
-    )
+    request = StartRequest(text=text or prompt, text_given=text is not None, lang="en", engine="espeak", voice=None)
     invoker = RecordingInvoker()
     start_session(request, settings, sessions, media, invoker)
-    return sessions.claim(invoker.events[0]["session_id"])
+    event = invoker.events[0]
+    return sessions.claim(event["session_id"]), event["text"]
 
 
 def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, media, moto):
     settings = get_settings()
-    session = claimed_prompt_session(sessions, media)
+    session, words = claimed_prompt_session(sessions, media)
     timed = TimedMediaStore(settings)
     progress = []
     record = sessions.record_progress
@@ -73,7 +73,7 @@ def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, me
         record(session_id, update),
     )[1]
 
-    assert run_session(session, settings, sessions, timed) is State.SUCCESS
+    assert run_session(session, words, settings, sessions, timed) is State.SUCCESS
 
     (request,) = model.requests
     assert request["path"] == "/v1/chat/completions" and request["authorization"] == "Bearer sk-test-key"
@@ -125,9 +125,9 @@ def test_a_failing_model_ends_in_failure_keeping_what_was_spoken(model, sessions
     else:
         model.mode = mode
     settings = get_settings()
-    session = claimed_prompt_session(sessions, media)
+    session, prompt = claimed_prompt_session(sessions, media)
 
-    assert run_session(session, settings, sessions, media) is State.FAILURE
+    assert run_session(session, prompt, settings, sessions, media) is State.FAILURE
 
     stored = sessions.get(session.session_id)
     assert words in stored.error, stored.error
@@ -143,8 +143,8 @@ def test_a_failing_model_ends_in_failure_keeping_what_was_spoken(model, sessions
 
 
 def test_without_a_model_a_prompt_is_spoken_as_written_and_the_status_says_so(settings, sessions, media):
-    session = claimed_prompt_session(sessions, media, prompt="Tell me a story. About a knight.")
-    assert run_session(session, settings, sessions, media) is State.SUCCESS
+    session, words = claimed_prompt_session(sessions, media, prompt="Tell me a story. About a knight.")
+    assert run_session(session, words, settings, sessions, media) is State.SUCCESS
     status = describe_status(sessions.get(session.session_id))
     assert status["spoken_as"] == "prompt"
     assert status["spoken_text"] == "Tell me a story. About a knight."
@@ -152,8 +152,8 @@ def test_without_a_model_a_prompt_is_spoken_as_written_and_the_status_says_so(se
 
 
 def test_text_is_spoken_verbatim_even_with_a_model_configured(model, sessions, media):
-    session = claimed_prompt_session(sessions, media, text="Exactly these words.")
-    assert run_session(session, get_settings(), sessions, media) is State.SUCCESS
+    session, words = claimed_prompt_session(sessions, media, text="Exactly these words.")
+    assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
     assert model.requests == []
     assert describe_status(sessions.get(session.session_id))["spoken_as"] == "text"
 
@@ -166,15 +166,15 @@ def test_in_aws_the_key_comes_from_the_parameter_store(model, sessions, media, m
         Name="/audiostream/openai-api-key", Value="sk-from-ssm", Type="SecureString", Overwrite=True
     )
     model.answer = "A short answer."
-    session = claimed_prompt_session(sessions, media)
-    assert run_session(session, get_settings(), sessions, media) is State.SUCCESS
+    session, words = claimed_prompt_session(sessions, media)
+    assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
     assert model.requests[0]["authorization"] == "Bearer sk-from-ssm"
 
 
 def test_the_answer_is_cut_at_the_character_limit(model, sessions, media, monkeypatch):
     monkeypatch.setenv("LLM_MAX_CHARS", "200")
     get_settings.cache_clear()
-    session = claimed_prompt_session(sessions, media)
-    assert run_session(session, get_settings(), sessions, media) is State.SUCCESS
+    session, words = claimed_prompt_session(sessions, media)
+    assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
     spoken = sessions.get(session.session_id).spoken_text
     assert len(spoken) <= 200 and STORY.startswith(spoken[:50])

@@ -41,9 +41,10 @@ def versioned_bucket(settings, moto):
 
 def test_a_text_becomes_a_complete_aac_hls_stream(settings, sessions, media):
     text = read_text("three_paragraphs.txt")
-    session_id = started(settings, sessions, media, text)
+    event = started(settings, sessions, media, text)
+    session_id = event["session_id"]
 
-    assert generate({"session_id": session_id}) == {"session_id": session_id, "outcome": "SUCCESS"}
+    assert generate(event) == {"session_id": session_id, "outcome": "SUCCESS"}
 
     playlist, audio = published_audio(settings, session_id)
     assert playlist.playlist_type == "event" and playlist.is_endlist
@@ -62,11 +63,12 @@ def test_a_text_becomes_a_complete_aac_hls_stream(settings, sessions, media):
 
 
 def test_a_repeated_event_does_nothing(settings, sessions, media, versioned_bucket):
-    session_id = started(settings, sessions, media, "One sentence. Then another one, to make two chunks.")
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    event = started(settings, sessions, media, "One sentence. Then another one, to make two chunks.")
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "SUCCESS"
     first = versions_per_key(settings, session_id)
 
-    assert generate({"session_id": session_id})["outcome"] == "skipped"
+    assert generate(event)["outcome"] == "skipped"
     assert versions_per_key(settings, session_id) == first
     assert sessions.get(session_id).state is State.SUCCESS
     # Every segment and the init segment were written exactly once.
@@ -74,14 +76,15 @@ def test_a_repeated_event_does_nothing(settings, sessions, media, versioned_buck
 
 
 def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions, media, versioned_bucket):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     deliveries = 4
     outcomes = []
     barrier = threading.Barrier(deliveries)
 
     def deliver():
         barrier.wait()
-        outcomes.append(generate({"session_id": session_id})["outcome"])
+        outcomes.append(generate(event)["outcome"])
 
     threads = [threading.Thread(target=deliver) for _ in range(deliveries)]
     for thread in threads:
@@ -128,9 +131,10 @@ def test_a_tts_failure_on_a_middle_chunk_ends_in_failure_with_a_closed_playable_
     assert len(chunks) >= 4
     engine = FailingOnChunk(settings, failing_call=3)
     offer_engine("failing", lambda _settings: engine)
-    session_id = started(settings, sessions, media, text, engine="failing")
+    event = started(settings, sessions, media, text, engine="failing")
+    session_id = event["session_id"]
 
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert generate(event)["outcome"] == "FAILURE"
 
     session = sessions.get(session_id)
     assert session.state is State.FAILURE
@@ -150,11 +154,13 @@ def test_an_encoder_that_cannot_start_ends_in_failure_and_closes_the_empty_playl
 ):
     from audiostream.config import get_settings
 
-    session_id = started(settings, sessions, media, "Hello.")
+    event = started(settings, sessions, media, "Hello.")
+
+    session_id = event["session_id"]
     monkeypatch.setenv("FFMPEG_PATH", "/nonexistent/ffmpeg")
     get_settings.cache_clear()
 
-    assert generate({"session_id": session_id})["outcome"] == "FAILURE"
+    assert generate(event)["outcome"] == "FAILURE"
     session = sessions.get(session_id)
     assert session.state is State.FAILURE and "ffmpeg could not be started" in session.error
     playlist = playlist_of(settings, session_id)
@@ -174,8 +180,9 @@ def emitted_metrics(output: str) -> dict[str, float]:
 
 
 def test_metrics_report_time_to_first_segment_audio_seconds_and_the_outcome(settings, sessions, media, capfd):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "SUCCESS"
     metrics = emitted_metrics(capfd.readouterr().out)
     session = sessions.get(session_id)
     assert 0 < metrics["TimeToFirstSegment"] < 10_000
@@ -197,8 +204,9 @@ def log_lines():
 
 
 def test_log_lines_of_a_session_carry_its_id(settings, sessions, media, log_lines):
-    session_id = started(settings, sessions, media, "Hello there.")
-    generate({"session_id": session_id})
+    event = started(settings, sessions, media, "Hello there.")
+    session_id = event["session_id"]
+    generate(event)
     lines = log_lines()
     messages = {line["message"]: line for line in lines}
     assert messages["session started"]["session_id"] == session_id
@@ -235,9 +243,10 @@ class RecordingMediaStore(MediaStore):
 
 
 def test_every_playlist_written_names_only_what_was_already_uploaded(settings, sessions, media):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     recording = RecordingMediaStore(settings)
-    assert run_session(sessions.claim(session_id), settings, sessions, recording) is State.SUCCESS
+    assert run_session(sessions.claim(session_id), event["text"], settings, sessions, recording) is State.SUCCESS
     counts = [len(playlist.segments) for playlist in recording.playlists]
     assert counts == sorted(counts) and counts[-1] > 5  # the playlist only grows
     assert [playlist.is_endlist for playlist in recording.playlists].count(True) == 1
@@ -245,9 +254,10 @@ def test_every_playlist_written_names_only_what_was_already_uploaded(settings, s
 
 
 def test_a_segment_upload_failure_ends_in_failure_naming_only_uploaded_segments(settings, sessions, media):
-    session_id = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
+    session_id = event["session_id"]
     recording = RecordingMediaStore(settings, fail_on="audio_003.m4s")
-    assert run_session(sessions.claim(session_id), settings, sessions, recording) is State.FAILURE
+    assert run_session(sessions.claim(session_id), event["text"], settings, sessions, recording) is State.FAILURE
     session = sessions.get(session_id)
     assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
     final = playlist_of(settings, session_id)

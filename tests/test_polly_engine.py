@@ -58,8 +58,9 @@ def test_a_language_polly_does_not_speak_is_refused(settings, moto):
 
 def test_a_whole_session_with_polly(settings, sessions, media, polly_requests):
     text = "The first sentence is short. The second sentence is a little longer than the first one was."
-    session_id = started(settings, sessions, media, text, engine="polly")
-    assert generate({"session_id": session_id})["outcome"] == "SUCCESS"
+    event = started(settings, sessions, media, text, engine="polly")
+    session_id = event["session_id"]
+    assert generate(event)["outcome"] == "SUCCESS"
     assert [request["Text"] for request in polly_requests] == [
         "The first sentence is short.",
         "The second sentence is a little longer than the first one was.",

@@ -7,7 +7,7 @@ from audiostream.sessions import Session, SessionUpdate, State
 
 
 def claimed(sessions) -> str:
-    session = sessions.create(Session(session_id="a" * 32, text="Hi.", lang="en", engine="espeak", playlist="/p"))
+    session = sessions.create(Session(session_id="a" * 32, lang="en", engine="espeak", playlist="/p"))
     sessions.transition(session.session_id, State.PROGRESS)
     return session.session_id
 

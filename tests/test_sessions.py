@@ -24,9 +24,7 @@ EVERY_PAIR = list(itertools.product(State, State))
 
 
 def new_session(sessions, state=State.PENDING) -> Session:
-    session = sessions.create(
-        Session(session_id=new_session_id(), text="Hello.", lang="en", engine="espeak", playlist="/p")
-    )
+    session = sessions.create(Session(session_id=new_session_id(), lang="en", engine="espeak", playlist="/p"))
     path = {
         State.PENDING: [],
         State.PROGRESS: [State.PROGRESS],
@@ -66,23 +64,21 @@ def test_a_new_session_is_pending_with_a_ttl(sessions, settings):
     session = new_session(sessions)
     stored = sessions.get(session.session_id)
     assert stored.state is State.PENDING
-    assert stored.text == "Hello."
+    assert stored.engine == "espeak"
     assert stored.expires_at - stored.created_at == pytest.approx(settings.storage.session_ttl_days * 86400, abs=2)
 
 
 def test_a_session_id_is_never_created_twice(sessions):
     session = new_session(sessions)
     with pytest.raises(Exception, match="ConditionalCheckFailed"):
-        sessions.create(
-            Session(session_id=session.session_id, text="Other.", lang="en", engine="espeak", playlist="/p")
-        )
-    assert sessions.get(session.session_id).text == "Hello."
+        sessions.create(Session(session_id=session.session_id, lang="de", engine="espeak", playlist="/p"))
+    assert sessions.get(session.session_id).lang == "en"
 
 
 def test_claim_succeeds_once(sessions):
     session = new_session(sessions)
     claimed = sessions.claim(session.session_id)
-    assert claimed.state is State.PROGRESS and claimed.text == "Hello."
+    assert claimed.state is State.PROGRESS and claimed.engine == "espeak"
     assert sessions.claim(session.session_id) is None
 
 

@@ -18,9 +18,9 @@ def refusal(raw: bytes, settings) -> InvalidRequest:
 
 def test_a_prompt_with_defaults(settings):
     request = parse_start_request(body(prompt="Hello there."), settings)
-    assert (request.text, request.prompt, request.lang, request.engine, request.voice) == (
+    assert (request.text, request.text_given, request.lang, request.engine, request.voice) == (
         "Hello there.",
-        "Hello there.",
+        False,
         "en",
         "espeak",
         None,
@@ -29,7 +29,7 @@ def test_a_prompt_with_defaults(settings):
 
 def test_text_wins_over_prompt(settings):
     request = parse_start_request(body(prompt="Tell a story", text="Spoken as is.", lang="EN"), settings)
-    assert request.text == "Spoken as is." and request.prompt == "Tell a story" and request.lang == "en"
+    assert request.text == "Spoken as is." and request.text_given and request.lang == "en"
 
 
 @pytest.mark.parametrize(

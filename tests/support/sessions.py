@@ -20,12 +20,12 @@ class RecordingInvoker:
         self.events.append(event)
 
 
-def started(settings, sessions, media, text, engine="espeak") -> str:
-    """A session as start leaves it: PENDING, empty playlist; returns its generate event's id."""
+def started(settings, sessions, media, text, engine="espeak") -> dict:
+    """A session as start leaves it: PENDING, empty playlist; returns the event start gave generate."""
     invoker = RecordingInvoker()
-    request = StartRequest(text=text, prompt=None, text_given=True, lang="en", engine=engine, voice=None)
+    request = StartRequest(text=text, text_given=True, lang="en", engine=engine, voice=None)
     start_session(request, settings, sessions, media, invoker)
-    return invoker.events[0]["session_id"]
+    return invoker.events[0]
 
 
 def stored(settings, session_id, name):

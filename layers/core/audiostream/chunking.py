@@ -143,3 +143,10 @@ def split_into_chunks(text: str, first_max_chars: int, max_chars: int) -> list[s
     """All chunks of a text that is known in full."""
     chunker = SentenceChunker(first_max_chars, max_chars)
     return pack_chunks(chunker.feed(text) + chunker.finish(), max_chars)
+
+
+def first_part(text: str, max_chars: int) -> str:
+    """At most ``max_chars`` of ``text``, cut where ``SentenceChunker`` would cut an overlong sentence."""
+    if len(text) <= max_chars:
+        return text
+    return text[: _cut_position(text[: max_chars + 1], max_chars)].rstrip()

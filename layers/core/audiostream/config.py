@@ -44,8 +44,13 @@ class InvocationSettings(_FromEnvironment):
 
 
 class RequestLimits(_FromEnvironment):
-    max_text_chars: Count = 5000
+    # At most 4 bytes a character in UTF-8: the spoken text written when a session ends stays far
+    # below DynamoDB's 400 KB item limit.
+    max_text_chars: Annotated[int, Field(ge=1, le=20_000)] = 5000
     max_body_bytes: Count = 16 * 1024
+    # The most audio one session makes (see audio_budget.py): about twice what the longest English
+    # text takes, so that no text costs much more than an ordinary one of the same length.
+    max_audio_seconds: Seconds = 600.0
 
 
 class SpeechSettings(_FromEnvironment):
@@ -91,7 +96,7 @@ class LlmSettings(_FromEnvironment):
     # A secret: never in a repr or a log line; in AWS the key comes from SSM instead.
     openai_api_key: SecretStr = SecretStr("")
     openai_api_key_parameter: str = ""
-    llm_max_chars: Count = 3000
+    llm_max_chars: Annotated[int, Field(ge=1, le=20_000)] = 3000
     llm_max_tokens: Count = 1000
     llm_timeout_seconds: Seconds = 20.0
     llm_total_seconds: Seconds = 240.0

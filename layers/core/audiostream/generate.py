@@ -26,8 +26,13 @@ def generate(event: dict, remaining_seconds: float | None = None) -> dict:
         if session is None:
             logger.info("session is not PENDING (a duplicate delivery or an unknown id): nothing to do")
             return {"session_id": session_id, "outcome": "skipped"}
+        text = event.get("text")
+        if not isinstance(text, str):
+            # Claimed all the same, so that the session ends as FAILURE (nothing to speak) at once.
+            logger.error("generate event without its text")
+            text = ""
         deadline = None
         if remaining_seconds is not None:
             deadline = time.monotonic() + remaining_seconds - settings.timing.finish_margin_seconds
-        state = run_session(session, settings, sessions, MediaStore.from_settings(settings), deadline)
+        state = run_session(session, text, settings, sessions, MediaStore.from_settings(settings), deadline)
         return {"session_id": session_id, "outcome": state.value}

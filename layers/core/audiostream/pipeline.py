@@ -11,13 +11,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .chunking import chunks_of_stream, split_into_chunks
+from .audio_budget import AudioBudget, AudioLimitReached
+from .chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
 from .config import Settings
 from .encoder import EncoderError, HlsEncoder
 from .engines import TtsEngine, TtsError, get_engine
@@ -26,6 +27,7 @@ from .llm import LlmError, expand_prompt
 from .observability import MetricUnit, emit_metric, logger, tracer
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
+from .read_ahead import ReadAhead
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused
 from .storage import MediaStore
 
@@ -38,9 +40,13 @@ class OutOfTime(Exception):
     """The invocation is about to reach Lambda's timeout: stop while the stream can still be closed."""
 
 
+class NothingToSpeak(Exception):
+    pass
+
+
 def describe_error(error: BaseException) -> str:
     """A sentence for the session's ``error`` field: what failed, without a stack trace."""
-    if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError, OutOfTime)):
+    if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError, OutOfTime, AudioLimitReached, NothingToSpeak)):
         return str(error)
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
@@ -55,18 +61,21 @@ def describe_error(error: BaseException) -> str:
 @tracer.capture_method
 def run_session(
     session: Session,
+    text: str,
     settings: Settings,
     sessions: SessionStore,
     media: MediaStore,
     deadline: float | None = None,
 ) -> State:
-    """Generate the audio of a session already claimed (in PROGRESS); answer the state it ended in.
+    """Speak ``text`` (the words, or the prompt when the request gave no ``text``) as the audio of a
+    session already claimed (in PROGRESS); answer the state it ended in.
 
     ``deadline`` (time.monotonic()) is when to stop speaking and close the stream, ahead of Lambda's
     timeout. Raises only when even FAILURE could not be recorded, so that Lambda hands the event to the
     on-failure destination, whose records end the session.
     """
     workdir = encoder = publisher = None
+    spoken: list[str] = []
     progress = ProgressRecorder(sessions, session.session_id, heartbeat=settings.timing.heartbeat_seconds)
     try:
         workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
@@ -90,7 +99,7 @@ def run_session(
         )
         encoder.start()
         publisher.start()
-        chunks_spoken = _speak_all(session, settings, engine, encoder, publisher, progress, deadline)
+        _speak_all(session, text, settings, engine, encoder, publisher, progress, deadline, spoken)
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
@@ -101,9 +110,10 @@ def run_session(
             State.SUCCESS,
             SessionUpdate(
                 progress=100,
-                chunks_total=chunks_spoken,
+                chunks_total=len(spoken),
                 segments=len(publisher.published),
                 duration=round(publisher.duration, 3),
+                spoken_text=" ".join(spoken),
             ),
         )
         _report(session, publisher, State.SUCCESS)
@@ -111,7 +121,7 @@ def run_session(
     except Exception as error:  # every fault ends the session here, cleanly
         logger.exception("session failed")
         progress.flush()
-        return _fail(session, describe_error(error), settings, sessions, media, encoder, publisher)
+        return _fail(session, describe_error(error), " ".join(spoken), settings, sessions, media, encoder, publisher)
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -133,20 +143,46 @@ class ChunkPlan:
     spoken_as: str
     total_chars: int | None  # None while a model is still writing
     total_chunks: int | None
+    stop: Callable[[], None] = lambda: None
 
 
-def plan_chunks(session: Session, settings: Settings, engine: TtsEngine, deadline: float | None = None) -> ChunkPlan:
+def plan_chunks(
+    session: Session, text: str, settings: Settings, engine: TtsEngine, deadline: float | None = None
+) -> ChunkPlan:
+    if not has_speakable(text):
+        raise NothingToSpeak("the request had nothing to speak")
+    first_max, chunk_max = settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars
     if session.text_given or not settings.llm.enabled:
-        chunks = split_into_chunks(session.text, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars)
+        chunks = split_into_chunks(text, first_max, chunk_max)
         spoken_as = "text" if session.text_given else "prompt"
         return ChunkPlan(iter(chunks), spoken_as, sum(map(len, chunks)), len(chunks))
     language = engine.languages().get(session.lang, session.lang)
-    pieces = expand_prompt(session.prompt or session.text, language, settings, deadline)
-    chunks = chunks_of_stream(pieces, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars)
-    return ChunkPlan(chunks, "llm", None, None)
+    pieces = expand_prompt(text, language, settings, deadline)
+    sentences = ReadAhead(chunks_of_stream(pieces, first_max, chunk_max), name=f"llm-{session.session_id[:8]}")
+    return ChunkPlan(sentences.packed(chunk_max), "llm", None, None, stop=sentences.stop)
 
 
 def _speak_all(
+    session: Session,
+    text: str,
+    settings: Settings,
+    engine: TtsEngine,
+    encoder: HlsEncoder,
+    publisher: SegmentPublisher,
+    progress: ProgressRecorder,
+    deadline: float | None,
+    spoken: list[str],
+) -> None:
+    """Speak every chunk of the plan into the encoder, noting each in ``spoken`` once it is fed."""
+    plan = plan_chunks(session, text, settings, engine, deadline)
+    try:
+        _speak_plan(plan, session, settings, engine, encoder, publisher, progress, deadline, spoken)
+    finally:
+        plan.stop()
+
+
+def _speak_plan(
+    plan: ChunkPlan,
     session: Session,
     settings: Settings,
     engine: TtsEngine,
@@ -154,46 +190,48 @@ def _speak_all(
     publisher: SegmentPublisher,
     progress: ProgressRecorder,
     deadline: float | None,
-) -> int:
-    """Speak every chunk of the plan into the encoder; answers how many were spoken."""
-    plan = plan_chunks(session, settings, engine, deadline)
+    spoken: list[str],
+) -> None:
+    budget = AudioBudget(settings.limits.max_audio_seconds, engine.sample_rate)
     progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
     # While the model writes, the most it may write stands in for the unknown total: progress
     # then rises more slowly than the truth, and never goes down.
     expected_chars = plan.total_chars or settings.llm.llm_max_chars
     of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
-    spoken: list[str] = []
+    spoken_chars = 0
     for number, chunk in enumerate(plan.chunks, start=1):
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime(
                 f"generation stopped {settings.timing.finish_margin_seconds:g} s before the function's time limit, "
                 f"after {number - 1} chunks: the text is longer than one invocation can speak"
             )
+        if budget.exhausted:
+            raise budget.reached()
+        whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
         try:
             pcm = engine.synthesize(chunk, session.lang, session.voice)
         except TtsError as error:
             raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
-        encoder.write(pcm)
+        fitting = budget.take(pcm, len(chunk))
+        encoder.write(fitting)
         publisher.raise_if_failed()
         progress.raise_if_refused()
         spoken.append(chunk)
-        spoken_chars = sum(map(len, spoken))
+        spoken_chars += len(chunk)
         # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
         progress.record(
-            SessionUpdate(
-                chunk_count=number,
-                progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)),
-                spoken_text=" ".join(spoken),
-            )
+            SessionUpdate(chunk_count=number, progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)))
         )
+        if len(fitting) < len(pcm) or chunk != whole_chunk:
+            raise budget.reached()
     if not spoken:
-        raise LlmError("the language model's answer had nothing to speak")
-    return len(spoken)
+        raise NothingToSpeak("the language model's answer had nothing to speak")
 
 
 def _fail(
     session: Session,
     reason: str,
+    spoken_text: str,
     settings: Settings,
     sessions: SessionStore,
     media: MediaStore,
@@ -225,6 +263,7 @@ def _fail(
             State.FAILURE,
             SessionUpdate(
                 error=reason,
+                spoken_text=spoken_text,
                 segments=len(publisher.published) if publisher else 0,
                 duration=round(publisher.duration, 3) if publisher else 0.0,
             ),

@@ -27,7 +27,10 @@ class ProgressRecorder:
         self._pending = SessionUpdate()
         self._last_write = float("-inf")
         self._timer: threading.Timer | None = None
+        # _lock guards what is pending and is never held across a DynamoDB call, so record() is
+        # instant; _writing keeps writes in order (a newer figure is never overwritten by an older).
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         # A heartbeat, so that a session whose invocation died without a word shows as stalled.
         self._heartbeat = heartbeat
         self._stopped = threading.Event()
@@ -60,18 +63,23 @@ class ProgressRecorder:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            self._write()
+        self._write()
 
     def _write_when_due(self) -> None:
         with self._lock:
             self._timer = None
-            self._write()
+        self._write()
 
     def _write(self) -> None:
-        if not self._pending.changes():
-            return
-        update, self._pending = self._pending, SessionUpdate()
-        self._last_write = time.monotonic()
+        with self._writing:
+            with self._lock:
+                update, self._pending = self._pending, SessionUpdate()
+                if not update.changes():
+                    return
+                self._last_write = time.monotonic()
+            self._send(update)
+
+    def _send(self, update: SessionUpdate) -> None:
         try:
             self.sessions.record_progress(self.session_id, update)
         except TransitionRefused as refused:

@@ -3,6 +3,10 @@
 PENDING -> PROGRESS -> SUCCESS, and PENDING | PROGRESS -> FAILURE. Every write is conditional on the
 state it expects, so a duplicate or late event can never move a session backwards or overwrite an
 ended one.
+
+The item holds no text while the session runs: DynamoDB bills an update by the size of the whole item,
+and generate writes progress every half second. The words travel to generate in its event; what was
+spoken is written once, when the session ends.
 """
 
 from __future__ import annotations
@@ -57,18 +61,16 @@ class TransitionRefused(Exception):
 @dataclass
 class Session:
     session_id: str
-    text: str
     lang: str
     engine: str
     playlist: str
     state: State = State.PENDING
-    prompt: str | None = None
     voice: str | None = None
-    # True when the request gave ``text`` (spoken verbatim); else ``text`` is the prompt.
+    # True when the request gave ``text`` (spoken verbatim); else the words are a prompt.
     text_given: bool = False
     # How generate got the words: "text", "llm" (the prompt expanded), "prompt" (spoken as written).
     spoken_as: str | None = None
-    spoken_text: str = ""
+    spoken_text: str = ""  # written when the session ends
     heartbeat_at: float = 0.0
     claimed_by: str | None = None
     started_at: float = 0.0

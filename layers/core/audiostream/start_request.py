@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .chunking import split_into_chunks
+from .chunking import has_speakable
 from .config import Settings
 from .engines import TtsError, get_engine, known_engines
 
@@ -18,11 +18,15 @@ class InvalidRequest(Exception):
         self.status = status
 
 
+# Control characters other than tab and line breaks become spaces: a NUL ends the text that espeak-ng
+# reads (a C string), and the words the status reports must be the words that were spoken.
+_CONTROLS_AS_SPACES = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n\r"}
+
+
 @dataclass(frozen=True)
 class StartRequest:
     text: str
-    """What will be spoken: ``text`` when given, else the prompt."""
-    prompt: str | None
+    """What will be spoken: ``text`` when given, else the prompt (control characters made spaces)."""
     text_given: bool
     lang: str
     engine: str
@@ -42,6 +46,11 @@ def _optional_string(data: dict, field: str) -> str | None:
     return value
 
 
+def _words(data: dict, field: str) -> str | None:
+    value = _optional_string(data, field)
+    return value.translate(_CONTROLS_AS_SPACES) if value is not None else None
+
+
 def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if len(body) > settings.limits.max_body_bytes:
         raise InvalidRequest(
@@ -56,8 +65,7 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if not isinstance(data, dict):
         raise InvalidRequest("body", "the request body must be a JSON object")
 
-    prompt = _optional_string(data, "prompt")
-    text = _optional_string(data, "text")
+    prompt, text = _words(data, "prompt"), _words(data, "text")
     if text is not None and not text.strip():
         raise InvalidRequest("text", "text must not be blank")
     if not text and not (prompt and prompt.strip()):
@@ -69,7 +77,7 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
             )
 
     spoken_field, spoken = ("text", text) if text else ("prompt", prompt)
-    if not split_into_chunks(spoken, settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars):
+    if not has_speakable(spoken):
         raise InvalidRequest(spoken_field, f"{spoken_field} has nothing to speak (no letters or digits)")
 
     engine_name = _optional_string(data, "engine") or settings.speech.tts_engine
@@ -90,4 +98,4 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if voice is not None and voice not in voices:
         raise InvalidRequest("voice", f"voice {voice[:64]!r} is not one of engine {engine_name!r}'s voices")
 
-    return StartRequest(text=spoken, prompt=prompt, text_given=bool(text), lang=lang, engine=engine_name, voice=voice)
+    return StartRequest(text=spoken, text_given=bool(text), lang=lang, engine=engine_name, voice=voice)

@@ -15,8 +15,9 @@ class StartFailed(Exception):
     """The session could not be handed to generate; it was ended as FAILURE (never left PENDING)."""
 
 
-def generate_event(session_id: str) -> dict:
-    return {"session_id": session_id}
+def generate_event(session_id: str, text: str) -> dict:
+    """What generate is invoked with: the words ride in the event, not in the session's item."""
+    return {"session_id": session_id, "text": text}
 
 
 @tracer.capture_method
@@ -28,8 +29,6 @@ def start_session(
         session = sessions.create(
             Session(
                 session_id=session_id,
-                text=request.text,
-                prompt=request.prompt,
                 text_given=request.text_given,
                 lang=request.lang,
                 engine=request.engine,
@@ -40,7 +39,7 @@ def start_session(
         target = target_duration(settings.speech.segment_seconds)
         try:
             media.put_playlist(session_id, render_playlist([], target, ended=False))
-            invoker.invoke(generate_event(session_id))
+            invoker.invoke(generate_event(session_id, request.text))
         except Exception as error:
             logger.exception("the session could not be handed to generate")
             _end_unstarted(session_id, f"generation could not be started: {error}", target, sessions, media)

@@ -1,0 +1,201 @@
+"""What the worst requests cost: hostile texts in start and before generate speaks, the audio budget,
+the size of every DynamoDB write, and the words the status reports.
+
+CPU is measured with ``time.thread_time()`` (the CPU of the calling thread only: start's handler and
+generate's speaking loop run in it), never with wall time, so a busy machine changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import pytest
+
+from audiostream import aws
+from audiostream.config import get_settings
+from audiostream.generate import generate
+from audiostream.invoker import install_invoker
+from audiostream.sessions import State
+from audiostream.status import describe_status
+from devstack.functions import load_handler
+
+from support.audio import espeak_alone_duration
+from support.dynamodb_size import item_size
+from support.engines import RecordingEngine
+from support.paths import EVENTS, read_text
+from support.sessions import RecordingInvoker, playlist_of, published_audio, started
+
+LIMIT = 5000
+HOSTILE = {
+    "runs of dots": "." * LIMIT,
+    "!? pairs": "!?" * (LIMIT // 2),
+    "dots then a letter": "." * (LIMIT - 1) + "a",
+    '"no. " repeated': "no. " * (LIMIT // 4),
+    "one 5,000-character word": "a" * LIMIT,
+    "digits": ("9,999,999,999,999 " * LIMIT)[:LIMIT],
+    "CJK": ("中文字符测试" * LIMIT)[:LIMIT],
+}
+ORDINARY = (read_text("three_paragraphs.txt") * 6)[:LIMIT]
+NOTHING_TO_SPEAK = {"runs of dots", "!? pairs"}
+
+
+def start_event(body: dict) -> dict:
+    event = json.loads((EVENTS / "start.json").read_text())
+    event["body"] = json.dumps(body, ensure_ascii=False)
+    return event
+
+
+@pytest.fixture
+def invocations(moto):
+    """The events start hands to generate, kept instead of run."""
+    invoker = RecordingInvoker()
+    install_invoker(invoker)
+    yield invoker.events
+    install_invoker(None)
+
+
+@pytest.fixture
+def start(invocations):
+    return load_handler("start")
+
+
+def cpu_of_start(start, lambda_context, text: str) -> tuple[float, dict]:
+    before = time.thread_time()
+    answer = start(start_event({"text": text, "lang": "en", "engine": "espeak"}), lambda_context)
+    return time.thread_time() - before, answer
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_start_answers_a_hostile_text_for_what_an_ordinary_one_costs(name, start, lambda_context):
+    cpu_of_start(start, lambda_context, "Warm up.")  # the first request pays for imports and clients
+    ordinary, _ = cpu_of_start(start, lambda_context, ORDINARY)
+    hostile, answer = cpu_of_start(start, lambda_context, HOSTILE[name])
+
+    figures = f"{name}: {hostile * 1000:.1f} CPU-ms; an ordinary text of {LIMIT} chars: {ordinary * 1000:.1f}"
+    assert len(HOSTILE[name]) == len(ORDINARY) == LIMIT
+    assert hostile < 0.2, figures
+    if name in NOTHING_TO_SPEAK:
+        assert answer["statusCode"] == 400, answer
+        body = json.loads(answer["body"])
+        assert body["field"] == "text" and "nothing to speak" in body["error"]
+    else:
+        assert answer["statusCode"] == 202, answer
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_generate_speaks_or_refuses_a_hostile_text_within_a_cpu_second(name, settings, sessions, media, offer_engine):
+    engine = RecordingEngine(settings)
+    engine.stop_after = 0  # the first request is where speaking begins: the test ends there
+    offer_engine("recording", lambda _settings: engine)
+    event = started(settings, sessions, media, HOSTILE[name], engine="recording")
+
+    before = time.thread_time()
+    assert generate(event)["outcome"] == "FAILURE"
+    cpu = (engine.thread_cpu_at_first_request or time.thread_time()) - before
+
+    assert cpu < 1.0, f"{name}: {cpu:.3f} CPU-s before generate spoke or refused"
+    error = sessions.get(event["session_id"]).error
+    if name in NOTHING_TO_SPEAK:
+        assert engine.texts == [] and error == "the request had nothing to speak"
+    else:
+        (first,) = engine.texts
+        assert 0 < len(first) <= settings.speech.first_chunk_max_chars and first in " ".join(HOSTILE[name].split())
+
+
+def test_the_audio_budget_ends_a_cjk_text_at_the_limit_with_the_audio_playable(
+    settings, sessions, media, offer_engine, monkeypatch
+):
+    # espeak-ng's English voice reads each CJK character as "Chinese letter": 5,000 of them made
+    # 1,672 s of speech before there was a budget.
+    monkeypatch.setenv("MAX_AUDIO_SECONDS", "60")
+    get_settings.cache_clear()
+    settings = get_settings()
+    engine = RecordingEngine(settings)
+    offer_engine("recording", lambda _settings: engine)
+    event = started(settings, sessions, media, HOSTILE["CJK"], engine="recording")
+
+    assert generate(event)["outcome"] == "FAILURE"
+
+    session = sessions.get(event["session_id"])
+    assert session.error == "stopped at the limit of 60 s of audio per session; the audio made so far is playable"
+    playlist, audio = published_audio(settings, event["session_id"])  # every listed segment exists
+    assert playlist.is_endlist
+    assert audio["decoded_duration"] == pytest.approx(60, abs=0.15)
+    assert session.duration == pytest.approx(60, abs=0.15)
+    # What was spoken is what the status says, and it is the start of the text.
+    assert HOSTILE["CJK"].startswith(session.spoken_text.replace(" ", ""))
+    # The rate measured on the first chunk trimmed the second before synthesis: little was made
+    # only to be thrown away (without the estimate, a second full chunk: about 270 s in all).
+    assert engine.seconds_returned < 1.5 * 60, engine.seconds_returned
+
+
+def record_writes() -> list[dict]:
+    """Every PutItem and UpdateItem sent to the sessions table from now on: what it sets, the bytes of
+    its values, and the item's size after it."""
+    writes: list[dict] = []
+    lock = threading.Lock()
+    events = aws.dynamodb().meta.events
+
+    def before(params, model, context, **_):
+        names = params.get("ExpressionAttributeNames", {})
+        write = {
+            "operation": model.name,
+            "sets": {names[name] for name in re.findall(r"(#f\d+) =", params.get("UpdateExpression", ""))},
+            "value_bytes": item_size(params.get("ExpressionAttributeValues", {})),
+            "item_size": item_size(params["Item"]) if model.name == "PutItem" else None,
+        }
+        with lock:
+            context["write"] = len(writes)
+            writes.append(write)
+
+    def after(parsed, context, **_):
+        if "Attributes" in parsed:
+            writes[context["write"]]["item_size"] = item_size(parsed["Attributes"])
+
+    for operation in ("PutItem", "UpdateItem"):
+        events.register(f"before-parameter-build.dynamodb.{operation}", before)
+        events.register(f"after-call.dynamodb.{operation}", after)
+    return writes
+
+
+def test_progress_writes_stay_small_for_the_longest_text(settings, sessions, media, monkeypatch):
+    monkeypatch.setenv("MAX_AUDIO_SECONDS", "30")
+    get_settings.cache_clear()
+    settings = get_settings()
+    text = HOSTILE["CJK"]  # 5,000 characters of 3 bytes each: the longest text a start body can carry
+    writes = record_writes()
+    event = started(settings, sessions, media, text)
+    assert generate(event)["outcome"] == "FAILURE"  # at the audio budget, after many progress writes
+
+    created = writes[0]
+    assert created["operation"] == "PutItem" and created["item_size"] < 1024
+    claim, *progress, final = writes[1:]
+    assert "claimed_by" in claim["sets"]
+    assert len(progress) >= 3
+    for write in progress:
+        assert not write["sets"] & {"state", "spoken_text"}, write
+        # One write unit each (an update is billed by the larger item, before or after, per KB).
+        assert write["value_bytes"] < 200 and write["item_size"] < 1024, write
+    assert {"state", "spoken_text"} <= final["sets"]
+    assert final["item_size"] < 20 * 1024  # written once, at the end; 400 KB is DynamoDB's limit
+    assert len(text.encode()) == 15000
+
+
+def test_control_characters_become_spaces_and_the_status_says_the_words_spoken(
+    start, invocations, settings, sessions, lambda_context
+):
+    # A NUL ends the C string espeak-ng reads: before, "world" was never spoken while the status said it was.
+    answer = start(start_event({"text": "Hello\x00 world.\x07 Goodbye\x1b now.", "lang": "en"}), lambda_context)
+    assert answer["statusCode"] == 202, answer
+    (event,) = invocations
+    assert event["text"] == "Hello  world.  Goodbye  now."
+    assert generate(event)["outcome"] == "SUCCESS"
+
+    status = describe_status(sessions.get(event["session_id"]))
+    assert status["state"] == State.SUCCESS and status["spoken_text"] == "Hello world. Goodbye now."
+    _, audio = published_audio(settings, event["session_id"])
+    assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(status["spoken_text"]), rel=0.1)
+    assert playlist_of(settings, event["session_id"]).is_endlist
