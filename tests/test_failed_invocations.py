@@ -47,7 +47,7 @@ def test_a_timed_out_invocation_ends_its_session_with_a_closed_playlist(handler,
     session = sessions.get(SESSION_ID)
     assert session.state is State.FAILURE
     assert session.error.startswith("generation stopped unexpectedly:")
-    assert "Task timed out after 900.00 seconds" in session.error
+    assert "Task timed out" in session.error and "900" not in session.error  # Lambda's own words are logged
     closed = playlist(media)
     assert closed.is_endlist and [s.uri for s in closed.segments] == ["audio_000.m4s", "audio_001.m4s"]
     assert closed.target_duration == 2

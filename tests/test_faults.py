@@ -9,8 +9,6 @@ import time
 
 import psutil
 import pytest
-import requests
-from botocore.awsrequest import AWSResponse
 
 from audiostream import aws
 from audiostream.config import get_settings
@@ -21,6 +19,7 @@ from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalLambdaContext
 
 from support.audio import espeak_alone_duration
+from support.faults import fail_requests, lose_answers
 from support.paths import REPO, read_text
 from support.sessions import playlist_of, published_audio, started
 
@@ -169,7 +168,7 @@ def test_gtts_answering_429_for_good_ends_in_failure_after_the_retries(google, s
     assert generate(event)["outcome"] == "FAILURE"
     assert len(google.requests) == 4  # 1 + GTTS_RETRIES (3)
     error = sessions.get(session_id).error
-    assert "gTTS failed (after 4 tries)" in error and "429" in error
+    assert "Google's speech service answered HTTP 429 after 4 tries" in error
     assert playlist_of(get_settings(), session_id).is_endlist
 
 
@@ -204,54 +203,6 @@ def test_ffmpeg_dying_mid_stream_ends_in_failure_naming_only_uploaded_segments(s
 # ------------------------------------------------------------------ storage
 
 
-SERVICES = {"PutObject": "s3", "UpdateItem": "dynamodb"}
-
-
-def fail_requests(operation: str, times: int, status: int, body: bytes, headers=None):
-    """Make botocore's next ``times`` ``operation`` requests come back with ``status`` without reaching
-    the service, as it would refuse them; the client's own retry logic then does what it does in AWS."""
-    service = SERVICES[operation]
-    failures = {"left": times, "sent": 0}
-
-    def answer(request, **_):
-        failures["sent"] += 1
-        if failures["left"] == 0:
-            return None
-        failures["left"] -= 1
-        return AWSResponse(request.url, status, headers or {}, _Body(body))
-
-    aws.client(service).meta.events.register_first(f"before-send.{service}.{operation}", answer)
-    return failures
-
-
-def lose_answers(operation: str, times: int):
-    """Send botocore's next ``times`` ``operation`` requests to the service, which applies them, and
-    hand the client a 500 instead of the answer: a timeout after the work was done, as it looks."""
-    service = SERVICES[operation]
-    lost = {"left": times}
-
-    def answer(request, **_):
-        if lost["left"] == 0:
-            return None
-        lost["left"] -= 1
-        applied = requests.request(
-            request.method, request.url, headers=dict(request.headers.items()), data=request.body, timeout=10
-        )
-        applied.raise_for_status()
-        return AWSResponse(request.url, 500, {}, _Body(b'{"__type": "InternalServerError", "message": "lost"}'))
-
-    aws.client(service).meta.events.register_first(f"before-send.{service}.{operation}", answer)
-    return lost
-
-
-class _Body:
-    def __init__(self, body: bytes):
-        self.body = body
-
-    def stream(self, **_):
-        yield self.body
-
-
 S3_INTERNAL_ERROR = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
 DYNAMODB_THROTTLED = json.dumps(
     {
@@ -280,7 +231,7 @@ def test_s3_failing_for_good_ends_in_failure(settings, sessions, media):
     assert generate(event)["outcome"] == "FAILURE"
     session = sessions.get(session_id)
     assert session.state is State.FAILURE
-    assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
+    assert session.error == "a storage request (PutObject) failed: InternalError"
 
 
 def test_dynamodb_throttling_is_retried_and_the_session_succeeds(settings, sessions, media):

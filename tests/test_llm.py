@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import m3u8
@@ -18,6 +19,7 @@ from audiostream.status import describe_status
 from audiostream.storage import MediaStore
 
 from support.audio import espeak_alone_duration
+from support.engines import RecordingEngine
 from support.fake_openai import FakeOpenAi
 from support.paths import REPO, read_text
 from support.sessions import RecordingInvoker, playlist_of, published_audio
@@ -112,10 +114,10 @@ def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, me
     "mode, words",
     [
         ("unreachable", "could not be reached"),
-        ("http_error", "answered HTTP 503: The model is overloaded."),
+        ("http_error", "the language model answered HTTP 503"),
         ("hang", "sent nothing for 2 s"),
         ("drop_mid_stream", "broke mid-answer"),
-        ("error_event_mid_stream", "failed mid-answer: the model crashed"),
+        ("error_event_mid_stream", "the language model failed mid-answer"),
         ("empty", "gave an empty answer"),
     ],
 )
@@ -178,3 +180,28 @@ def test_the_answer_is_cut_at_the_character_limit(model, sessions, media, monkey
     assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
     spoken = sessions.get(session.session_id).spoken_text
     assert len(spoken) <= 200 and STORY.startswith(spoken[:50])
+
+
+def test_sentences_that_arrive_while_the_voice_speaks_are_packed_into_one_engine_run(
+    model, sessions, media, offer_engine
+):
+    # "Hi. " x 750 once made 750 engine runs (750 upstream requests with gTTS or Polly).
+    model.answer, model.token_delay = "Hi there. " * 60, 0
+    settings = get_settings()
+    session, prompt = claimed_prompt_session(sessions, media)
+    reader = f"llm-{session.session_id[:8]}"
+    # The first run lasts until the model has written everything: all the rest is waiting.
+    engine = RecordingEngine(settings, name="espeak", before_first=lambda: wait_for_thread(reader))
+    offer_engine("espeak", lambda _settings: engine)
+
+    assert run_session(session, prompt, settings, sessions, media) is State.SUCCESS
+
+    assert engine.texts[0] == "Hi there."  # the first chunk alone, as soon as it was written
+    assert engine.texts[1:] == ["Hi there. " * 29 + "Hi there.", "Hi there. " * 28 + "Hi there."]
+    assert sessions.get(session.session_id).spoken_text == model.answer.strip()
+
+
+def wait_for_thread(name: str) -> None:
+    for thread in threading.enumerate():
+        if thread.name == name:
+            thread.join(timeout=30)

@@ -259,7 +259,7 @@ def test_a_segment_upload_failure_ends_in_failure_naming_only_uploaded_segments(
     recording = RecordingMediaStore(settings, fail_on="audio_003.m4s")
     assert run_session(sessions.claim(session_id), event["text"], settings, sessions, recording) is State.FAILURE
     session = sessions.get(session_id)
-    assert session.error == "storage request PutObject failed: InternalError: We encountered an internal error."
+    assert session.error == "a storage request (PutObject) failed: InternalError"
     final = playlist_of(settings, session_id)
     assert final.is_endlist
     assert [segment.uri for segment in final.segments] == ["audio_000.m4s", "audio_001.m4s", "audio_002.m4s"]

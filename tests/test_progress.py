@@ -72,3 +72,29 @@ def test_a_session_ended_elsewhere_is_reported_to_the_speaker(sessions):
     else:
         raise AssertionError("the speaker was not told the session had ended")
     assert sessions.get(session_id).chunk_count == 0
+
+
+def test_reporting_never_waits_for_a_write_in_flight(sessions):
+    session_id = claimed(sessions)
+    in_flight, release = threading.Event(), threading.Event()
+    record = sessions.record_progress
+
+    def slow_write(session_id, update):  # DynamoDB taking its time over the first write
+        in_flight.set()
+        release.wait(timeout=30)
+        return record(session_id, update)
+
+    sessions.record_progress = slow_write
+    progress = ProgressRecorder(sessions, session_id, interval=0, heartbeat=600)
+    progress.record(SessionUpdate(chunk_count=1))
+    assert in_flight.wait(timeout=10)
+
+    reporter = threading.Thread(target=progress.record, args=(SessionUpdate(chunk_count=2, progress=50),))
+    reporter.start()
+    reporter.join(timeout=10)
+    returned_while_the_write_was_held = not reporter.is_alive()
+    release.set()
+    progress.flush()
+    assert returned_while_the_write_was_held, "record() waited for DynamoDB"
+    stored = sessions.get(session_id)
+    assert (stored.chunk_count, stored.progress) == (2, 50)  # the newer report was written after the older

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from .hls import INIT_NAME, Segment, parse_segments, segment_name, segment_name_pattern
+from .observability import logger
 
 _LOCAL_PLAYLIST = "ffmpeg.m3u8"
 
@@ -82,7 +83,7 @@ class HlsEncoder:
                     self.command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr
                 )
         except OSError as error:
-            raise EncoderError(f"ffmpeg could not be started: {error}") from error
+            raise EncoderError("ffmpeg could not be started") from error
 
     def write(self, pcm: bytes) -> None:
         try:
@@ -90,7 +91,7 @@ class HlsEncoder:
             self._process.stdin.flush()
         except (BrokenPipeError, ValueError) as error:
             self._process.wait()
-            raise EncoderError(f"ffmpeg stopped mid-stream: {self._failure()}") from error
+            raise EncoderError(f"ffmpeg stopped mid-stream ({self._failure()})") from error
 
     def close(self, timeout: float = 60.0) -> None:
         """End the input and wait until ffmpeg has written its last segment."""
@@ -104,7 +105,7 @@ class HlsEncoder:
             self.kill()
             raise EncoderError(f"ffmpeg did not finish within {timeout:g} s") from error
         if code != 0:
-            raise EncoderError(f"ffmpeg failed: {self._failure()}")
+            raise EncoderError(f"ffmpeg failed ({self._failure()})")
 
     def kill(self) -> None:
         if self._process and self._process.poll() is None:
@@ -129,10 +130,11 @@ class HlsEncoder:
         return self.workdir / segment.name
 
     def _failure(self) -> str:
+        """The exit code, for the public error; ffmpeg's own last words (paths, options) go to the log."""
         code = self._process.returncode
         try:
             log = self._stderr_path.read_text(errors="replace").strip()
         except OSError:
             log = ""
-        reason = log.splitlines()[-1] if log else "no message"
-        return f"exit code {code}: {reason}"
+        logger.warning("ffmpeg failed", extra={"exit_code": code, "stderr": log.splitlines()[-1] if log else None})
+        return f"exit code {code}"

@@ -16,12 +16,17 @@ from .storage import MediaStore
 
 
 def failure_reason(record: dict) -> str:
+    """The public sentence for a failed invocation; Lambda's own message (request ids, an exception's
+    text) is logged, not shown."""
     condition = (record.get("requestContext") or {}).get("condition")
     if condition == "EventAgeExceeded":
         return "generation did not start in time: the service was too busy; please try again"
     response = record.get("responsePayload") or {}
-    message = response.get("errorMessage") if isinstance(response, dict) else None
-    return f"generation stopped unexpectedly: {message or condition or 'the invocation failed'}"
+    message = response.get("errorMessage", "") if isinstance(response, dict) else ""
+    if "Task timed out" in str(message):
+        return "generation stopped unexpectedly: it reached the function's time limit (Task timed out)"
+    kind = response.get("errorType") if isinstance(response, dict) else None
+    return f"generation stopped unexpectedly: {kind or condition or 'the invocation failed'}"
 
 
 def end_failed_invocation(record: dict) -> str:
@@ -48,6 +53,13 @@ def end_failed_invocation(record: dict) -> str:
             sessions.transition(session_id, State.FAILURE, SessionUpdate(error=reason))
         except TransitionRefused:
             return "already ended"
-        logger.warning("ended a session whose invocation failed", extra={"reason": reason})
+        logger.warning(
+            "ended a session whose invocation failed",
+            extra={
+                "reason": reason,
+                "context": record.get("requestContext"),
+                "response": record.get("responsePayload"),
+            },
+        )
         emit_metric("SessionsFailed", MetricUnit.Count, 1)
         return "ended"

@@ -16,6 +16,7 @@ from openai import APIConnectionError, APIError, APIStatusError, APITimeoutError
 
 from . import aws
 from .config import Settings
+from .observability import logger
 
 SYSTEM_PROMPT = (
     "You write for the ear: your answer is read aloud by a text-to-speech voice as you write it. "
@@ -26,7 +27,8 @@ SYSTEM_PROMPT = (
 
 
 class LlmError(Exception):
-    """The expansion failed; the message is meant for the user (it ends up in the session's error)."""
+    """The expansion failed. The message is public (it ends up in the session's error): never the
+    model's address or the provider's own words, which go to the log under the session id."""
 
 
 @lru_cache(maxsize=4)
@@ -57,7 +59,6 @@ def client(settings: Settings) -> OpenAI:
 def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float | None = None) -> Iterator[str]:
     """The model's answer to ``prompt``, piece by piece, at most ``llm_max_chars`` characters, and
     not past ``stop_at`` (time.monotonic()) or LLM_TOTAL_SECONDS, whichever comes first."""
-    where = settings.llm.openai_base_url or "the OpenAI API"
     deadline = min(time.monotonic() + settings.llm.llm_total_seconds, stop_at or float("inf"))
     produced = 0
     try:
@@ -87,24 +88,26 @@ def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float
                     break
     # The client reports a stream that stalls or breaks midway with the same errors as a failed
     # request; what was already received tells the two apart.
-    except APITimeoutError as error:
-        raise LlmError(
-            f"the language model at {where} sent nothing for {settings.llm.llm_timeout_seconds:g} s"
-        ) from error
+    except (APITimeoutError, httpx2.TimeoutException) as error:
+        silence = f"the language model sent nothing for {settings.llm.llm_timeout_seconds:g} s"
+        raise _failed(silence, error, settings) from error
     except APIConnectionError as error:
         if produced:
-            raise LlmError(f"the connection to the language model broke mid-answer ({error})") from error
-        raise LlmError(f"the language model at {where} could not be reached ({error})") from error
+            raise _failed("the connection to the language model broke mid-answer", error, settings) from error
+        raise _failed("the language model could not be reached", error, settings) from error
     except APIStatusError as error:
-        detail = error.body.get("message") if isinstance(error.body, dict) else None
-        raise LlmError(f"the language model answered HTTP {error.status_code}: {detail or error.message}") from error
+        raise _failed(f"the language model answered HTTP {error.status_code}", error, settings) from error
     except APIError as error:
-        raise LlmError(f"the language model failed mid-answer: {error.message}") from error
-    except httpx2.TimeoutException as error:
-        raise LlmError(
-            f"the language model at {where} sent nothing for {settings.llm.llm_timeout_seconds:g} s"
-        ) from error
+        raise _failed("the language model failed mid-answer", error, settings) from error
     except httpx2.HTTPError as error:
-        raise LlmError(f"the connection to the language model broke mid-answer ({error})") from error
+        raise _failed("the connection to the language model broke mid-answer", error, settings) from error
     if produced == 0:
         raise LlmError("the language model gave an empty answer")
+
+
+def _failed(public: str, error: Exception, settings: Settings) -> LlmError:
+    """The public sentence as the error; what the provider said, and where, only in the log."""
+    detail = error.body.get("message") if isinstance(getattr(error, "body", None), dict) else None
+    where = settings.llm.openai_base_url or "the OpenAI API"
+    logger.warning("language model failed: %s", public, extra={"detail": detail or str(error), "base_url": where})
+    return LlmError(public)

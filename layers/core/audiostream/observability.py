@@ -5,6 +5,8 @@ Outside Lambda the tracer switches itself off; logs and metrics still print as J
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -21,7 +23,7 @@ def emit_metric(name: str, unit: MetricUnit, value: float) -> None:
         metric.add_dimension(name="service", value=SERVICE)
 
 
-__all__ = ["MetricUnit", "emit_metric", "logger", "session_log_context", "tracer"]
+__all__ = ["MetricUnit", "emit_metric", "iterated_in_session_log_context", "logger", "session_log_context", "tracer"]
 
 
 class session_log_context:
@@ -36,3 +38,10 @@ class session_log_context:
 
     def __exit__(self, *exc_info):
         logger.thread_safe_remove_keys(["session_id"])
+
+
+def iterated_in_session_log_context(session_id: str, items: Iterable) -> Iterator:
+    """``items``, with the session's id on the log lines written while each is made, in whichever
+    thread iterates them (the keys of session_log_context belong to one thread)."""
+    with session_log_context(session_id):
+        yield from items

@@ -24,7 +24,7 @@ from .encoder import EncoderError, HlsEncoder
 from .engines import TtsEngine, TtsError, get_engine
 from .hls import render_playlist, target_duration
 from .llm import LlmError, expand_prompt
-from .observability import MetricUnit, emit_metric, logger, tracer
+from .observability import MetricUnit, emit_metric, iterated_in_session_log_context, logger, tracer
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
 from .read_ahead import ReadAhead
@@ -45,17 +45,19 @@ class NothingToSpeak(Exception):
 
 
 def describe_error(error: BaseException) -> str:
-    """A sentence for the session's ``error`` field: what failed, without a stack trace."""
+    """A sentence for the session's ``error`` field, which anyone with the id reads: what failed, in
+    words a user understands. AWS's messages (which name ARNs), addresses and stack traces stay in the
+    log, written with the session id when the session fails."""
     if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError, OutOfTime, AudioLimitReached, NothingToSpeak)):
         return str(error)
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return f"storage request {error.operation_name} failed: {details.get('Code')}: {details.get('Message')}"
+        code = error.response.get("Error", {}).get("Code") or "an error"
+        return f"a storage request ({error.operation_name}) failed: {code}"
     if isinstance(error, BotoCoreError):
-        return f"storage unreachable: {error}"
+        return "the storage could not be reached"
     if isinstance(error, TransitionRefused):
         return "the session was ended by someone else while it was generating"
-    return f"internal error: {type(error).__name__}: {error}"
+    return "an internal error stopped the generation; the service's logs have the details"
 
 
 @tracer.capture_method
@@ -158,7 +160,10 @@ def plan_chunks(
         return ChunkPlan(iter(chunks), spoken_as, sum(map(len, chunks)), len(chunks))
     language = engine.languages().get(session.lang, session.lang)
     pieces = expand_prompt(text, language, settings, deadline)
-    sentences = ReadAhead(chunks_of_stream(pieces, first_max, chunk_max), name=f"llm-{session.session_id[:8]}")
+    sentences = ReadAhead(
+        iterated_in_session_log_context(session.session_id, chunks_of_stream(pieces, first_max, chunk_max)),
+        name=f"llm-{session.session_id[:8]}",
+    )
     return ChunkPlan(sentences.packed(chunk_max), "llm", None, None, stop=sentences.stop)
 
 

@@ -85,4 +85,4 @@ class ProgressRecorder:
         except TransitionRefused as refused:
             self.refused = refused
         except (ClientError, BotoCoreError) as error:
-            logger.warning("progress not recorded: %s", error)
+            logger.warning("progress not recorded: %s", error, extra={"session_id": self.session_id})

@@ -42,7 +42,7 @@ def start_session(
             invoker.invoke(generate_event(session_id, request.text))
         except Exception as error:
             logger.exception("the session could not be handed to generate")
-            _end_unstarted(session_id, f"generation could not be started: {error}", target, sessions, media)
+            _end_unstarted(session_id, "generation could not be started; please try again", target, sessions, media)
             raise StartFailed(str(error)) from error
         logger.info(
             "session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)}

@@ -7,7 +7,9 @@ from typing import Protocol
 
 
 class TtsError(Exception):
-    """Synthesis failed; the message is meant for the user (it ends up in the session's ``error``)."""
+    """Synthesis failed. The message is public (it ends up in the session's ``error``): it says what
+    failed in words a user understands, never a URL, a path or a provider's own message; those go to
+    the log, under the session id, where the error is raised."""
 
 
 class TtsEngine(Protocol):

@@ -7,6 +7,7 @@ import struct
 import subprocess
 from functools import lru_cache
 
+from ..observability import logger
 from .base import TtsError
 
 
@@ -34,7 +35,7 @@ def _voice_listing(binary: str, option: str) -> str:
     try:
         return subprocess.run([binary, option], capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError) as error:
-        raise TtsError(f"espeak-ng is not usable: {error}") from error
+        raise TtsError("espeak-ng is not usable here") from error
 
 
 @lru_cache(maxsize=4)
@@ -85,10 +86,11 @@ class EspeakEngine:
         except subprocess.TimeoutExpired as error:
             raise TtsError(f"espeak-ng took longer than {self.timeout:g} s") from error
         except OSError as error:
-            raise TtsError(f"espeak-ng could not be started: {error}") from error
+            raise TtsError("espeak-ng could not be started") from error
         if result.returncode != 0 or not result.stdout:
             # espeak-ng exits 0 with no output for an unknown voice; its stderr says why.
-            raise TtsError(f"espeak-ng failed: {result.stderr.decode(errors='replace').strip() or 'no audio'}")
+            logger.warning("espeak-ng failed", extra={"stderr": result.stderr.decode(errors="replace").strip()})
+            raise TtsError(f"espeak-ng made no audio (exit code {result.returncode})")
         rate, pcm = read_wav_pcm(result.stdout)
         if rate != self.sample_rate:
             raise TtsError(f"espeak-ng produced {rate} Hz audio, expected {self.sample_rate} Hz")

@@ -10,6 +10,7 @@ from gtts import gTTS
 from gtts.lang import tts_langs
 from gtts.tts import gTTSError
 
+from ..observability import logger
 from .base import TtsError
 
 # Google Translate domains gTTS can use for an accent (its ``tld``). A fixed list: the value becomes
@@ -64,8 +65,10 @@ class GttsEngine:
             except gTTSError as error:
                 status = getattr(getattr(error, "rsp", None), "status_code", None)
                 if status != 429 or attempt == self.retries:
-                    tries = f" (after {attempt + 1} tries)" if attempt else ""
-                    raise TtsError(f"gTTS failed{tries}: {error}") from error
+                    tries = f" after {attempt + 1} tries" if attempt else ""
+                    answered = f"answered HTTP {status}" if status else "could not be reached"
+                    logger.warning("gTTS failed", extra={"detail": str(error)})
+                    raise TtsError(f"Google's speech service {answered}{tries}") from error
                 # Too many requests: back off, more each time.
                 time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
@@ -91,7 +94,8 @@ class GttsEngine:
         try:
             result = subprocess.run(command, input=mp3, capture_output=True, timeout=self.timeout)
         except (OSError, subprocess.SubprocessError) as error:
-            raise TtsError(f"could not decode gTTS audio: {error}") from error
+            raise TtsError("could not decode the audio of Google's speech service") from error
         if result.returncode != 0 or not result.stdout:
-            raise TtsError(f"could not decode gTTS audio: {result.stderr.decode(errors='replace').strip()}")
+            logger.warning("gTTS audio not decoded", extra={"stderr": result.stderr.decode(errors="replace").strip()})
+            raise TtsError("could not decode the audio of Google's speech service")
         return result.stdout

@@ -8,6 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import aws
 from ..chunking import SentenceChunker, pack_chunks
+from ..observability import logger
 from .base import TtsError
 
 # Polly refuses a request of more than 3,000 billed characters; stay below it with a margin.
@@ -51,7 +52,8 @@ class PollyEngine:
         try:
             return _voices(self.engine_type)
         except (ClientError, BotoCoreError) as error:
-            raise TtsError(f"Polly's voices could not be listed: {error}") from error
+            logger.warning("Polly's voices not listed", extra={"detail": str(error)})
+            raise TtsError(f"Polly's voices could not be listed ({_code_of(error)})") from error
 
     def languages(self) -> dict[str, str]:
         """Polly's codes (en-gb, fr-ca, ...), and each bare language (en, fr) for its main country."""
@@ -93,9 +95,14 @@ class PollyEngine:
                     Engine=self.engine_type,
                 )
                 pcm += answer["AudioStream"].read()
-            except ClientError as error:
-                details = error.response.get("Error", {})
-                raise TtsError(f"Polly failed: {details.get('Code')}: {details.get('Message')}") from error
-            except BotoCoreError as error:
-                raise TtsError(f"Polly could not be reached: {error}") from error
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("Polly failed", extra={"detail": str(error)})
+                raise TtsError(f"Polly could not speak the text ({_code_of(error)})") from error
         return bytes(pcm)
+
+
+def _code_of(error: ClientError | BotoCoreError) -> str:
+    """AWS's error code (ThrottlingException, AccessDenied), never its message, which may name an ARN."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code") or "an error"
+    return "unreachable"

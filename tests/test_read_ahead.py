@@ -1,0 +1,52 @@
+"""A model's chunks read ahead and packed when the voice is ready: never later, never out of order."""
+
+import threading
+
+import pytest
+
+from audiostream.read_ahead import ReadAhead
+
+
+def wait_until_read(name: str) -> None:
+    """Until the read-ahead thread has taken everything from its source."""
+    for thread in threading.enumerate():
+        if thread.name == name:
+            thread.join(timeout=10)
+
+
+def test_chunks_waiting_are_packed_up_to_the_size_and_the_first_stays_alone():
+    sentences = [f"Sentence {n}." for n in range(1, 31)]  # 12 or 13 characters each
+    ahead = ReadAhead(iter(sentences), name="read-ahead-pack")
+    wait_until_read("read-ahead-pack")
+    packed = list(ahead.packed(max_chars=60))
+    assert packed[0] == "Sentence 1."
+    assert all(len(chunk) <= 60 for chunk in packed)
+    assert " ".join(packed) == " ".join(sentences)
+    assert len(packed) == 1 + 7  # 29 sentences at 4 (or 5) a chunk, not 29 engine runs
+
+
+def test_a_chunk_is_spoken_as_soon_as_it_arrives_without_waiting_for_more():
+    arrived, more = threading.Event(), threading.Event()
+
+    def model():
+        yield "The first."
+        arrived.set()
+        more.wait(timeout=10)
+        yield "The second."
+
+    packed = ReadAhead(model(), name="read-ahead-wait").packed(max_chars=300)
+    assert next(packed) == "The first."
+    assert arrived.wait(timeout=10)
+    more.set()
+    assert list(packed) == ["The second."]
+
+
+def test_a_failure_of_the_source_is_raised_to_the_speaker_after_what_came_before():
+    def model():
+        yield "Spoken."
+        raise RuntimeError("the stream broke")
+
+    packed = ReadAhead(model(), name="read-ahead-fail").packed(max_chars=300)
+    assert next(packed) == "Spoken."
+    with pytest.raises(RuntimeError, match="the stream broke"):
+        next(packed)
