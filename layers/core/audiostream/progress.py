@@ -43,8 +43,11 @@ class ProgressRecorder:
                 self.record(SessionUpdate(heartbeat_at=time.time()))
 
     def record(self, update: SessionUpdate) -> None:
-        """Note progress; a timer thread writes it, so no caller ever waits for DynamoDB."""
+        """Note progress; a timer thread writes it, so no caller ever waits for DynamoDB. After
+        ``flush`` nothing more is noted: the session's final write carries the last figures."""
         with self._lock:
+            if self._stopped.is_set():
+                return
             self._pending = self._pending.merged_with(update)
             if self._timer is None:
                 wait = max(0.0, self._last_write + self.interval - time.monotonic())
