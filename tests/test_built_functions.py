@@ -8,6 +8,10 @@ Every path a function takes in AWS is run: start (202, a refused body, generate 
 SSM; SUCCESS and FAILURE; a duplicate delivery), the on-failure drain (a session that never started, one
 that died mid-stream, one already ended). Each function's runs together use every action it is granted,
 and each granted action, taken away, makes a run fail.
+
+The runs stand for a deployment with every optional grant on (``DEPLOYED``: Polly offered), so that
+every action the template can grant is exercised; a deployment with the defaults (no Polly) is run too,
+as the smaller identities that deployment gets.
 """
 
 from __future__ import annotations
@@ -52,7 +56,18 @@ from support.iam import (
 from support.loopback import LoopbackServer
 from support.run_built_handler import ANSWER_PREFIX, CALLS_PREFIX, payload_hash_signing
 from support.stack import storage_server_process
-from support.template import FUNCTIONS, REPO, TOOLS_BIN, actions, function, load_template, resources
+from support.template import (
+    FUNCTIONS,
+    REPO,
+    TOOLS_BIN,
+    Parameters,
+    actions,
+    function,
+    function_environment,
+    load_template,
+    parameter_values,
+    resources,
+)
 
 pytestmark = pytest.mark.build
 
@@ -63,6 +78,8 @@ BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 # What the template's !Ref of a resource names, here.
 LOCAL_NAMES = {"SessionsTable": "built-sessions", "MediaBucket": "built-media", "GenerateFunction": "built-generate"}
 OPENAI_KEY = "sk-from-the-parameter-store"
+# The template's parameters for the deployment these runs stand for (the defaults for the others).
+DEPLOYED = {"EnablePolly": "true"}
 LLM_ANSWER = "Lighthouses guide ships along dark coasts. Their keepers once lived in the towers."
 
 
@@ -81,27 +98,31 @@ def built():
     return BUILD
 
 
-def parameter_default(name: str) -> str:
-    return str(load_template()["Parameters"][name].get("Default", ""))
+def parameter_value(name: str, parameters: Parameters = DEPLOYED) -> str:
+    return parameter_values(parameters)[name]
 
 
-def resolve(value) -> str:
+def granted(name: str, parameters: Parameters = DEPLOYED) -> set[str]:
+    """The IAM actions template.yaml grants the function ``name`` in this deployment."""
+    return actions(name, parameters)
+
+
+def resolve(value, parameters: Parameters = DEPLOYED) -> str:
     """A template value as CloudFormation would give it, with this stack's names."""
     if isinstance(value, dict) and list(value) == ["Ref"]:
         ref = value["Ref"]
         if ref in load_template()["Parameters"]:
-            return parameter_default(ref)
+            return parameter_value(ref, parameters)
         assert ref in LOCAL_NAMES, f"the test gives no local name to {ref}, which a function's environment names"
         return LOCAL_NAMES[ref]
     assert isinstance(value, (str, int, float)), f"cannot resolve {value!r}"
     return str(value)
 
 
-def template_environment(name: str) -> dict[str, str]:
-    """The environment template.yaml gives the function ``name``: Globals, then its own."""
-    variables = dict(load_template()["Globals"]["Function"]["Environment"]["Variables"])
-    variables.update(function(name).get("Environment", {}).get("Variables", {}))
-    return {key: resolve(value) for key, value in variables.items()}
+def template_environment(name: str, parameters: Parameters = DEPLOYED) -> dict[str, str]:
+    """The environment template.yaml gives the function ``name`` in this deployment: Globals, then its
+    own (each Fn::If already chosen for the deployment's parameters)."""
+    return {key: resolve(value, parameters) for key, value in function_environment(name, parameters).items()}
 
 
 class QuietAboutResets:
@@ -235,7 +256,9 @@ class Stack:
         """Environment changes under which start's invoke of generate fails (Lambda answers 404)."""
         return {"AWS_ENDPOINT_URL_LAMBDA": self.no_generate.origin}
 
-    def environment(self, name: str, identity: Identity, **changes: str) -> dict[str, str]:
+    def environment(
+        self, name: str, identity: Identity, parameters: Parameters = DEPLOYED, **changes: str
+    ) -> dict[str, str]:
         """What Lambda gives the function (the template's variables and the execution role's
         credentials), pointed at the local servers; nothing of this machine's own settings."""
         env = {
@@ -252,14 +275,20 @@ class Stack:
             "GTTS_URL": self.google.endpoint,  # gTTS's own endpoint, as AWS_ENDPOINT_URL is AWS's
             **identity.environment(),
         }
-        for key, value in template_environment(name).items():
+        for key, value in template_environment(name, parameters).items():
             # Lambda extracts layers into /opt: the ffmpeg layer's bin/ is /opt/bin.
             env[key] = value.replace("/opt/bin/", f"{BUILD / 'FfmpegLayer' / 'bin'}/")
         env.update(changes)
         return env
 
     def launch(
-        self, name: str, event: dict | Path, identity: Identity | None = None, layer: Path | None = None, **env: str
+        self,
+        name: str,
+        event: dict | Path,
+        identity: Identity | None = None,
+        layer: Path | None = None,
+        parameters: Parameters = DEPLOYED,
+        **env: str,
     ) -> Launched:
         if isinstance(event, Path):
             event = json.loads(event.read_text())
@@ -272,15 +301,22 @@ class Stack:
         timeout = function(name).get("Timeout", load_template()["Globals"]["Function"]["Timeout"])
         process = subprocess.Popen(
             [*command, str(BUILD / name), str(layer), str(path), str(timeout)],
-            env=self.environment(name, identity or self.identities[name], **env),
+            env=self.environment(name, identity or self.identities[name], parameters, **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         return Launched(name, process)
 
-    def run(self, name: str, event: dict | Path, identity: Identity | None = None, **env: str) -> Run:
-        return self.launch(name, event, identity, **env).wait()
+    def run(
+        self,
+        name: str,
+        event: dict | Path,
+        identity: Identity | None = None,
+        parameters: Parameters = DEPLOYED,
+        **env: str,
+    ) -> Run:
+        return self.launch(name, event, identity, parameters=parameters, **env).wait()
 
     def invoke(self, name: str, event: dict | Path, ledger: set | None = None, **env: str) -> Run:
         """Run the function as its identity; fail on any refusal, then on any crash."""
@@ -385,10 +421,10 @@ def stack(built, tmp_path_factory):
                 Code={"ZipFile": zipped_handler()},
             )
             setup.client("ssm").put_parameter(
-                Name=parameter_default("OpenAiApiKeyParameter"), Value=OPENAI_KEY, Type="SecureString"
+                Name=parameter_value("OpenAiApiKeyParameter"), Value=OPENAI_KEY, Type="SecureString"
             )
             admin = create_identity(setup, "admin", ["*"])
-            identities = {name: create_identity(setup, name, actions(name)) for name in FUNCTIONS}
+            identities = {name: create_identity(setup, name, granted(name)) for name in FUNCTIONS}
             enforce_iam(url)
             yield Stack(url, admin, identities, google, openai, no_generate, tmp_path_factory.mktemp("lambda"))
     finally:
@@ -493,7 +529,7 @@ PROBES: dict[str, tuple[str, Callable]] = {
         "polly",
         lambda c: c.synthesize_speech(Text="Hi.", OutputFormat="pcm", SampleRate="16000", VoiceId="Joanna"),
     ),
-    "ssm:GetParameter": ("ssm", lambda c: c.get_parameter(Name=parameter_default("OpenAiApiKeyParameter"))),
+    "ssm:GetParameter": ("ssm", lambda c: c.get_parameter(Name=parameter_value("OpenAiApiKeyParameter"))),
 }
 
 
@@ -517,12 +553,12 @@ def test_the_storage_server_checks_every_action_the_template_grants(stack, monke
     with it (as moto names it) the call goes through. If a moto upgrade stops checking one, or
     starts naming it as IAM does, this says so."""
     monkeypatch.setattr(SigV4Auth, "add_auth", payload_hash_signing(SigV4Auth.add_auth))
-    granted = set().union(*(actions(name) for name in FUNCTIONS))
-    assert granted <= set(PROBES), f"no probe for {sorted(granted - set(PROBES))}"
+    every_grant = set().union(*(granted(name) for name in FUNCTIONS))
+    assert every_grant <= set(PROBES), f"no probe for {sorted(every_grant - set(PROBES))}"
     iam = stack.admin.client("iam")
     stack.admin.client("s3").put_object(Bucket=LOCAL_NAMES["MediaBucket"], Key="media/hls/probe", Body=b"0")
     nobody = create_identity(iam, "holds-nothing-useful", ["sts:GetCallerIdentity"])
-    for action in sorted(granted):
+    for action in sorted(every_grant):
         assert refused(nobody, action), f"moto let {action} through without the permission"
         holder = create_identity(iam, f"holds-{action.replace(':', '-')}", [action])
         assert not refused(holder, action), f"moto refused {action} to an identity holding it"
@@ -575,7 +611,7 @@ def test_start_records_sessions_and_invokes_generate_asynchronously(stack):
     assert stack.item(failed)["state"] == "FAILURE" and "could not be started" in stack.item(failed)["error"]
     assert stack.playlist(failed).is_endlist
 
-    assert used == actions("StartFunction")
+    assert used == granted("StartFunction")
 
 
 def test_status_reports_each_state_and_the_engines(stack):
@@ -613,7 +649,7 @@ def test_status_reports_each_state_and_the_engines(stack):
     assert set(offered) == set(template_environment("StatusFunction")["TTS_ENGINES"].split(","))
     assert "Joanna" in offered["polly"]["voices"] and "en" in {lang["code"] for lang in offered["polly"]["languages"]}
 
-    assert used == actions("StatusFunction")
+    assert used == granted("StatusFunction")
 
 
 def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
@@ -656,7 +692,7 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     )
     assert llm.answer == {"session_id": expanded, "outcome": "SUCCESS"}
     (get_parameter,) = llm.calls_to("GetParameter")
-    assert get_parameter["params"] == {"Name": parameter_default("OpenAiApiKeyParameter"), "WithDecryption": True}
+    assert get_parameter["params"] == {"Name": parameter_value("OpenAiApiKeyParameter"), "WithDecryption": True}
     (request,) = stack.openai.requests[asked:]
     assert request["authorization"] == f"Bearer {OPENAI_KEY}" and request["model"] == "local-story-model"
     assert stack.item(expanded)["spoken_as"] == "llm"
@@ -693,7 +729,7 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     malformed = stack.invoke("GenerateFunction", {"session": "?"}, used)
     assert malformed.answer["outcome"] == "rejected" and malformed.calls == []
 
-    assert used == actions("GenerateFunction")
+    assert used == granted("GenerateFunction")
 
 
 def test_the_drain_ends_sessions_whose_generate_invocation_died(stack):
@@ -735,7 +771,41 @@ def test_the_drain_ends_sessions_whose_generate_invocation_died(stack):
     closed = stack.playlist(died)
     assert closed.is_endlist and [s.uri for s in closed.segments][: len(listed)] == [s.uri for s in listed]
     assert stack.item(ended)["state"] == "SUCCESS" and not stack.playlist(ended).is_endlist  # left alone
-    assert used == actions("FailedGenerationsFunction") - set(IMPLIED_GRANTS["FailedGenerationsFunction"])
+    assert used == granted("FailedGenerationsFunction") - set(IMPLIED_GRANTS["FailedGenerationsFunction"])
+
+
+def test_a_deployment_with_the_defaults_offers_no_polly_and_runs_without_any_polly_grant(stack):
+    """The defaults (EnablePolly=false): each function runs with that deployment's environment, as an
+    identity holding that deployment's smaller grants; Polly is neither offered nor called, and a gtts
+    session is started and generated."""
+    defaults: dict[str, str] = {}
+    assert template_environment("StatusFunction", defaults)["TTS_ENGINES"] == "gtts"
+    assert not [action for name in FUNCTIONS for action in granted(name, defaults) if action.startswith("polly:")]
+    identities = {
+        name: create_identity(stack.admin, f"defaults-{name}", granted(name, defaults))
+        for name in ("StartFunction", "StatusFunction", "GenerateFunction")
+    }
+
+    def run(name: str, event: dict | Path) -> Run:
+        return permitted(stack.run(name, event, identities[name], defaults))
+
+    engines = run("StatusFunction", EVENTS / "engines.json")
+    assert engines.answer["statusCode"] == 200
+    assert [engine["name"] for engine in json.loads(engines.answer["body"])["engines"]] == ["gtts"]
+
+    polly = run("StartFunction", EVENTS / "start-polly.json")
+    assert polly.answer["statusCode"] == 400 and json.loads(polly.answer["body"])["field"] == "engine"
+    assert polly.calls == []
+
+    started = run("StartFunction", EVENTS / "start.json")
+    assert started.answer["statusCode"] == 202, started.answer
+    (invoke,) = started.calls_to("Invoke")
+    event = json.loads(invoke["params"]["Payload"])
+    generated = run("GenerateFunction", event)
+    assert generated.answer == {"session_id": event["session_id"], "outcome": "SUCCESS"}
+    assert stack.item(event["session_id"])["engine"] == "gtts" and stack.playlist(event["session_id"]).is_endlist
+    calls = engines.calls + polly.calls + started.calls + generated.calls
+    assert not [call for call in calls if call["service"] == "polly"]
 
 
 # ---------------------------------------------------------------- the harness bites
@@ -810,7 +880,7 @@ PATHS_NEEDING = {
 GRANTS = [
     (name, action)
     for name in FUNCTIONS
-    for action in sorted(actions(name))
+    for action in sorted(granted(name))
     if action not in IMPLIED_GRANTS.get(name, {})
 ]
 
@@ -822,7 +892,7 @@ def test_a_function_without_one_of_its_grants_fails_the_run(stack, name, action)
     assert (name, action) in PATHS_NEEDING, f"no path known to need {action} in {name}: add one, or drop the grant"
     event, env = PATHS_NEEDING[(name, action)](stack)
     short = f"{name}-without-{action.replace(':', '-')}-{secrets.token_hex(3)}"
-    identity = create_identity(stack.admin, short[:64], actions(name) - {action})
+    identity = create_identity(stack.admin, short[:64], granted(name) - {action})
     run = stack.run(name, event, identity, **env)
     with pytest.raises(PermissionMissing) as missing:
         permitted(run)

@@ -1,10 +1,13 @@
 """template.yaml: the linters' verdicts, and what no linter checks (privacy of the bucket, caching,
-least privilege, and agreement with the code)."""
+least privilege, what a deployment offers and who can reach it, for each setting of its parameters,
+and agreement with the code)."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import re
 
 import pytest
 
@@ -12,7 +15,35 @@ from audiostream.config import Settings
 from audiostream.sessions import Session
 from devstack.gateway import ROUTES
 
-from support.template import FUNCTIONS, actions, function, load_template, policy_statements, resources, tool
+from support.paths import REPO
+from support.template import (
+    FUNCTIONS,
+    actions,
+    conditions,
+    function,
+    function_environment,
+    load_template,
+    parameter_values,
+    policy_statements,
+    resolved,
+    resources,
+    rule_failures,
+    tool,
+)
+
+# The deployments the tests look at: the defaults, and each optional part switched on.
+POLLY = {"EnablePolly": "true"}
+CUSTOM_DOMAIN = {
+    "ApiDomainName": "api.audio.example.com",
+    "ApiCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/1a2b3c4d-0000-4000-8000-123456789abc",
+}
+HOSTED_ZONE = {"ApiHostedZoneId": "Z0123456789ABCDEFGHIJ"}
+MUTUAL_TLS = {
+    "ApiTruststoreUri": "s3://audio-example-truststore/cloudfront-ca.pem",
+    "OriginClientCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/5e6f7a8b-0000-4000-8000-123456789abc",
+}
+WEB_ACL = {"WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/audiostream/0a1b2c3d-0000-4000-8000-1234"}
+EVERYTHING = {**POLLY, **CUSTOM_DOMAIN, **HOSTED_ZONE, **MUTUAL_TLS, **WEB_ACL}
 
 # ------------------------------------------------------------------ linters
 
@@ -79,8 +110,13 @@ def cache_policy(behavior: dict) -> dict:
     return resources()[behavior["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
 
 
-def distribution() -> dict:
-    return resources()["Distribution"]["Properties"]["DistributionConfig"]
+def distribution(parameters: dict | None = None) -> dict:
+    return resources(parameters=parameters)["Distribution"]["Properties"]["DistributionConfig"]
+
+
+def api_origin(parameters: dict | None = None) -> dict:
+    (origin,) = [origin for origin in distribution(parameters)["Origins"] if origin["Id"] == "api"]
+    return origin
 
 
 def test_playlists_are_cached_about_a_second_and_segments_long():
@@ -121,23 +157,26 @@ def test_page_api_and_media_share_one_origin_and_s3_is_read_through_oac():
 # ------------------------------------------------------------------ functions
 
 
-def test_each_function_may_do_only_what_it_needs():
-    assert actions("StartFunction") == {
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "s3:PutObject",
-        "lambda:InvokeFunction",
-        "polly:DescribeVoices",
-    }
-    assert actions("StatusFunction") == {"dynamodb:GetItem", "polly:DescribeVoices"}
-    assert actions("GenerateFunction") == {
+@pytest.mark.parametrize("parameters", [{}, POLLY], ids=["default", "polly-enabled"])
+def test_each_function_may_do_only_what_it_needs(parameters):
+    polly = {"polly:DescribeVoices"} if parameters else set()
+    assert (
+        actions("StartFunction", parameters)
+        == {
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "s3:PutObject",
+            "lambda:InvokeFunction",
+        }
+        | polly
+    )
+    assert actions("StatusFunction", parameters) == {"dynamodb:GetItem"} | polly
+    assert actions("GenerateFunction", parameters) == {
         "dynamodb:UpdateItem",
         "s3:PutObject",
         "ssm:GetParameter",
-        "polly:SynthesizeSpeech",
-        "polly:DescribeVoices",
-    }
-    assert actions("FailedGenerationsFunction") == {
+    } | ({"polly:SynthesizeSpeech", "polly:DescribeVoices"} if parameters else set())
+    assert actions("FailedGenerationsFunction", parameters) == {
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "s3:GetObject",
@@ -147,7 +186,7 @@ def test_each_function_may_do_only_what_it_needs():
     table = {"Fn::GetAtt": ["SessionsTable", "Arn"]}
     media = {"Fn::Sub": "${MediaBucket.Arn}/media/hls/*"}
     for name in FUNCTIONS:
-        for statement in policy_statements(name):
+        for statement in policy_statements(name, parameters):
             assert statement["Effect"] == "Allow"
             listed = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
             # Polly's actions take no resource but a lexicon; nothing else may be unscoped.
@@ -160,8 +199,152 @@ def test_each_function_may_do_only_what_it_needs():
                 expected = {"Fn::GetAtt": ["MediaBucket", "Arn"]}
             if expected is not None:
                 assert statement["Resource"] == expected, f"{name}: {statement}"
-    (invoke,) = [s for s in policy_statements("StartFunction") if s["Action"] == "lambda:InvokeFunction"]
+    (invoke,) = [s for s in policy_statements("StartFunction", parameters) if s["Action"] == "lambda:InvokeFunction"]
     assert invoke["Resource"] == {"Fn::GetAtt": ["GenerateFunction", "Arn"]}
+
+
+# ------------------------------------------------------------------ what a deployment offers, and who gets in
+
+
+def accepted(name: str, value: str) -> bool:
+    """Whether CloudFormation takes ``value`` for the parameter ``name`` (its pattern, its values)."""
+    parameter = load_template()["Parameters"][name]
+    if "AllowedValues" in parameter and value not in [str(allowed) for allowed in parameter["AllowedValues"]]:
+        return False
+    return "AllowedPattern" not in parameter or re.fullmatch(parameter["AllowedPattern"], value) is not None
+
+
+def test_the_parameter_values_the_tests_use_are_ones_cloudformation_accepts():
+    for name, value in {**parameter_values(), **EVERYTHING}.items():
+        assert accepted(name, value), f"{name}={value!r} does not match its AllowedPattern or AllowedValues"
+    assert not accepted("WebAclArn", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/audiostream/0a1b")
+    assert not accepted("OriginClientCertificateArn", CUSTOM_DOMAIN["ApiCertificateArn"])  # CloudFront's: us-east-1
+    assert not accepted("ApiDomainName", "https://api.audio.example.com/")
+    assert rule_failures() == [] and rule_failures(EVERYTHING) == []
+
+
+def test_polly_is_offered_and_may_be_called_only_when_the_deployer_enables_it():
+    assert load_template()["Parameters"]["EnablePolly"]["Default"] == "false"
+    for parameters, offered in (({}, ["gtts"]), (POLLY, ["gtts", "polly"])):
+        assert conditions(parameters)["PollyEnabled"] == bool(parameters)
+        for name in FUNCTIONS:
+            assert function_environment(name, parameters)["TTS_ENGINES"].split(",") == offered
+            granted = {action for action in actions(name, parameters) if action.startswith("polly:")}
+            assert bool(granted) == ("polly" in offered and name != "FailedGenerationsFunction"), (name, granted)
+    # Nothing else names Polly: no other statement, variable or output of the default deployment.
+    default = json.dumps(resolved()["Resources"]) + json.dumps(resolved()["Globals"])
+    assert "polly:" not in default and "gtts,polly" not in default
+
+
+def test_a_default_engine_the_deployment_does_not_offer_is_refused_at_deploy_time():
+    assert load_template()["Parameters"]["TtsEngine"]["Default"] == "gtts"
+    engines = load_template()["Parameters"]["TtsEngine"]["AllowedValues"]
+    for engine, enabled in itertools.product(engines, ("true", "false")):
+        parameters = {"TtsEngine": engine, "EnablePolly": enabled}
+        offered = function_environment("StartFunction", parameters)["TTS_ENGINES"].split(",")
+        failures = rule_failures(parameters)
+        assert bool(failures) == (engine not in offered), (parameters, failures)
+    (message,) = rule_failures({"TtsEngine": "polly"})
+    assert "EnablePolly=true" in message and "TtsEngine" in message
+
+
+def test_every_route_is_throttled_and_start_more_strictly():
+    api = resources()["HttpApi"]["Properties"]
+    assert api["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+    }
+    routes = {
+        f"{event['Properties']['Method']} {event['Properties']['Path']}"
+        for name in ("StartFunction", "StatusFunction")
+        for event in function(name)["Events"].values()
+    }
+    # The default applies to every route; the routes with settings of their own are real ones (a
+    # setting for a route key the API lacks fails the deploy), and their throttle is stricter.
+    assert set(api["RouteSettings"]) <= routes
+    values = {name: int(value) for name, value in parameter_values().items() if value.isdigit()}
+    for key, setting in api["RouteSettings"].items():
+        rate, burst = (values[setting[limit]["Ref"]] for limit in ("ThrottlingRateLimit", "ThrottlingBurstLimit"))
+        assert rate < values["ApiThrottleRate"] and burst < values["ApiThrottleBurst"], key
+    # The status route must not throttle the demo page: every session that can be generating at once
+    # may poll at the page's fastest pace (until its first segment) within the default rate.
+    page = (REPO / "web" / "app.js").read_text()
+    fastest_poll_ms = int(re.search(r"const POLL_UNTIL_FIRST_SEGMENT_MS = (\d+);", page).group(1))
+    assert values["GenerateReservedConcurrency"] * 1000 / fastest_poll_ms <= values["ApiThrottleRate"]
+    assert values["ApiThrottleBurst"] >= values["ApiThrottleRate"]
+
+
+def test_without_a_custom_domain_cloudfront_uses_the_execute_api_endpoint_which_stays_open():
+    assert not {"ApiDomain", "ApiDomainMapping", "ApiDomainRecord"} & set(resources())
+    assert resources()["HttpApi"]["Properties"]["DisableExecuteApiEndpoint"] is False
+    origin = api_origin()
+    assert origin["DomainName"] == {"Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert "OriginMtlsConfig" not in origin["CustomOriginConfig"]
+    assert resolved()["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
+
+
+def test_with_a_custom_domain_the_execute_api_endpoint_is_disabled_and_cloudfront_uses_the_domain():
+    api = resources(parameters=CUSTOM_DOMAIN)
+    assert api["HttpApi"]["Properties"]["DisableExecuteApiEndpoint"] is True
+    domain = api["ApiDomain"]["Properties"]
+    assert domain["DomainName"] == {"Ref": "ApiDomainName"}
+    assert domain["DomainNameConfigurations"] == [
+        {"CertificateArn": {"Ref": "ApiCertificateArn"}, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
+    ]
+    mapping = api["ApiDomainMapping"]["Properties"]
+    assert mapping["ApiId"] == {"Ref": "HttpApi"} and mapping["DomainName"] == {"Ref": "ApiDomain"}
+    assert mapping["Stage"] == {"Ref": "HttpApiApiGatewayDefaultStage"}  # the stage SAM makes for HttpApi
+    origin = api_origin(CUSTOM_DOMAIN)
+    assert origin["DomainName"] == {"Ref": "ApiDomain"}  # the domain's name (Ref), through its resource
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    # CloudFront must send the domain as Host (and SNI): API Gateway routes a custom domain by it.
+    behavior = next(b for b in distribution(CUSTOM_DOMAIN)["CacheBehaviors"] if b["TargetOriginId"] == "api")
+    assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert "ApiDomainRecord" not in api and "MutualTlsAuthentication" not in domain
+    assert resolved(CUSTOM_DOMAIN)["Outputs"]["ApiUrl"]["Value"] == {"Fn::Sub": "https://${ApiDomainName}"}
+    assert resolved(CUSTOM_DOMAIN)["Outputs"]["ApiDomainTarget"]["Value"] == {
+        "Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]
+    }
+
+    record = resources(parameters={**CUSTOM_DOMAIN, **HOSTED_ZONE})["ApiDomainRecord"]["Properties"]
+    assert record["Name"] == {"Ref": "ApiDomainName"} and record["HostedZoneId"] == {"Ref": "ApiHostedZoneId"}
+    assert record["AliasTarget"]["DNSName"] == {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]}
+
+    # Mutual TLS: the domain trusts only the CA of the certificate CloudFront presents.
+    locked = {**CUSTOM_DOMAIN, **MUTUAL_TLS}
+    assert resources(parameters=locked)["ApiDomain"]["Properties"]["MutualTlsAuthentication"] == {
+        "TruststoreUri": {"Ref": "ApiTruststoreUri"}
+    }
+    assert api_origin(locked)["CustomOriginConfig"]["OriginMtlsConfig"] == {
+        "ClientCertificateArn": {"Ref": "OriginClientCertificateArn"}
+    }
+
+
+def test_every_accepted_combination_of_the_domain_parameters_closes_the_execute_api_endpoint_with_a_domain():
+    """Whatever a deployer passes: a deployment the rules accept disables the execute-api endpoint exactly
+    when CloudFront has the custom domain to use instead, and mutual TLS is on at both ends or neither."""
+    given = {**CUSTOM_DOMAIN, **HOSTED_ZONE, **MUTUAL_TLS}
+    accepted_deployments = []
+    for chosen in itertools.product((False, True), repeat=len(given)):
+        parameters = {name: value for on, (name, value) in zip(chosen, given.items(), strict=True) if on}
+        if rule_failures(parameters):
+            continue
+        accepted_deployments.append(sorted(parameters))
+        has_domain = "ApiDomainName" in parameters
+        assert has_domain == ("ApiCertificateArn" in parameters), parameters
+        assert resources(parameters=parameters)["HttpApi"]["Properties"]["DisableExecuteApiEndpoint"] is has_domain
+        assert (api_origin(parameters)["DomainName"] == {"Ref": "ApiDomain"}) is has_domain
+        domain = resources(parameters=parameters).get("ApiDomain", {}).get("Properties", {})
+        mutual = "OriginMtlsConfig" in api_origin(parameters)["CustomOriginConfig"]
+        assert mutual == ("MutualTlsAuthentication" in domain) == ("ApiTruststoreUri" in parameters), parameters
+    # No domain; or the domain and its certificate, with or without its DNS record and mutual TLS.
+    assert len(accepted_deployments) == 5, accepted_deployments
+
+
+def test_the_web_acl_parameter_is_wired_to_the_distribution():
+    assert "WebACLId" not in distribution()
+    assert distribution(WEB_ACL)["WebACLId"] == {"Ref": "WebAclArn"}
+    assert conditions(WEB_ACL)["HasWebAcl"] and not conditions()["HasWebAcl"]
 
 
 def test_generate_is_long_lived_bounded_and_never_loses_a_failed_invocation():
@@ -231,9 +414,9 @@ def test_the_table_matches_the_code():
 def test_every_environment_variable_the_template_sets_is_one_the_code_reads():
     read = {name.upper() for group in Settings.model_fields.values() for name in group.annotation.model_fields}
     powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-    variables = set(load_template()["Globals"]["Function"]["Environment"]["Variables"])
+    variables = set()
     for name in FUNCTIONS:
-        variables |= set(function(name).get("Environment", {}).get("Variables", {}))
+        variables |= set(function_environment(name)) | set(function_environment(name, EVERYTHING))
     assert variables - powertools <= read, variables - powertools - read
 
 
