@@ -152,6 +152,23 @@ def test_a_session_the_server_no_longer_knows_ends_the_wait(page):
     assert page.get_attribute("#start", "aria-disabled") == "false"
 
 
+def test_a_throttled_status_poll_is_asked_again_and_the_session_still_ends_done(page):
+    refused = []
+
+    def throttle_twice(route):
+        if len(refused) < 2:
+            refused.append(route.request.url)
+            route.fulfill(status=429, headers={"Retry-After": "1"}, json={"error": "too many requests"})
+        else:
+            route.continue_()
+
+    page.route("**/audiostream/task-status/**", throttle_twice)
+    page.fill("#prompt", SHORT_TEXT)
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=60_000)
+    assert len(refused) == 2 and page.text_content("#status").startswith("Done:")
+
+
 def test_a_failure_shows_the_servers_reason(page):
     def failed(route):
         task_id = route.request.url.rstrip("/").rsplit("/", 1)[1]

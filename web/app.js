@@ -261,6 +261,13 @@ async function follow(session) {
     return;
   }
   if (session !== current) return;
+  if (response.status === 429 || response.status >= 500) {
+    // Throttled, or a passing fault: the session goes on; ask again when the server says.
+    const wait = Number(response.headers.get("Retry-After")) * 1000 || POLL_MS;
+    showStatus("The server is busy; still following the session…", "loading");
+    setTimeout(() => follow(session), wait);
+    return;
+  }
   if (!response.ok) {
     // An unknown or expired session: asking again will not help.
     session.ended = true;
