@@ -75,7 +75,10 @@ class LocalStack:
             PORT="0",
             PYTHONPATH=f"{REPO / 'layers' / 'core'}:{REPO}",
             LOCAL_GENERATE_CONCURRENCY=str(concurrency),
-            LOCAL_RATE_LIMIT_PER_MINUTE="0",  # one client sends every request here
+            # One client sends every request here: no per-client limit applies.
+            LOCAL_RATE_LIMIT_PER_MINUTE="0",
+            LOCAL_STATUS_RATE_LIMIT_PER_MINUTE="0",
+            LOCAL_SESSIONS_PER_CLIENT="0",
             MAX_TEXT_CHARS="8000",
             MAX_BODY_BYTES="65536",
             LOG_LEVEL="WARNING",

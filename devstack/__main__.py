@@ -15,9 +15,9 @@ from audiostream import aws
 from audiostream.config import SettingsError, get_settings
 from audiostream.invoker import install_invoker
 
+from .client_sessions import ClientSessions
 from .functions import load_handler
 from .lambda_runtime import LocalInvoker
-from .rate_limit import RateLimiter
 from .resources import ensure_resources
 from .server import LocalOrigin
 from .settings import dev_stack_settings
@@ -61,6 +61,8 @@ def main() -> int:
     settings = get_settings()
     ensure_resources(settings)
 
+    # Starts hold a place per client; the local invoker keeps it until generate returns.
+    client_sessions = ClientSessions(local.local_sessions_per_client)
     install_invoker(
         LocalInvoker(
             load_handler("generate"),
@@ -69,15 +71,14 @@ def main() -> int:
         )
     )
     handlers = {name: load_handler(name) for name in ("start", "status")}
-    origin = LocalOrigin(
-        (local.host, local.port), settings, handlers, local.web_dir, RateLimiter(local.local_rate_limit_per_minute)
-    )
+    origin = LocalOrigin(local, settings, handlers, client_sessions)
     url = f"http://{local.host}:{origin.server_address[1]}/"
     print(f"audiostream local stack ready at {url}", flush=True)
     print(
         f"  storage: {storage} (table {settings.storage.sessions_table}, bucket {settings.storage.media_bucket})\n"
         f"  engine: {settings.speech.tts_engine} (offered: {', '.join(settings.speech.tts_engines)}); "
-        f"{settings.invocation.local_generate_concurrency} sessions generate at once\n"
+        f"{settings.invocation.local_generate_concurrency} sessions generate at once, "
+        f"{local.local_sessions_per_client or 'any number'} per client\n"
         f'  open {url} in a browser, or: curl -s -X POST {url}audiostream/start/ -d \'{{"prompt": "Hello"}}\'',
         flush=True,
     )

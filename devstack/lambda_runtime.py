@@ -1,5 +1,7 @@
 """What Lambda does around our handlers, for the dev stack: a context object, asynchronous invokes
-run by a pool of workers, and the on-failure destination (an SQS message for the drain function)."""
+run by a pool of workers, and the on-failure destination (an SQS message for the drain function).
+An invoke made during a start request keeps that request's client's place (client_sessions.py)
+until generate returns."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from .client_sessions import Hold, give_back_start_hold, take_start_hold
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +76,15 @@ class LocalInvoker:
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="generate")
 
     def invoke(self, event: dict) -> None:
-        self.pool.submit(self._run, json.loads(json.dumps(event)))
+        hold = take_start_hold()
+        try:
+            self.pool.submit(self._run, json.loads(json.dumps(event)), hold)
+        except BaseException:
+            if hold is not None:
+                give_back_start_hold(hold)
+            raise
 
-    def _run(self, event: dict) -> None:
+    def _run(self, event: dict, hold: Hold | None = None) -> None:
         try:
             self.handler(event, LocalLambdaContext())
         except Exception as error:
@@ -82,3 +92,6 @@ class LocalInvoker:
             if self.on_failure is not None:
                 context = LocalLambdaContext(function_name="audiostream-failed-generations", timeout_seconds=30)
                 self.on_failure(sqs_event(on_failure_record(event, error)), context)
+        finally:
+            if hold is not None:
+                hold.release()

@@ -1,6 +1,7 @@
-"""Requests per client per minute on the local stack's start route (in AWS, API Gateway throttles).
+"""Requests per client per minute on the local stack's API routes (in AWS, API Gateway throttles).
 
-A token bucket per client address: ``per_minute`` requests at once, refilled evenly over a minute.
+A token bucket per client address: ``burst`` requests at once (by default a whole minute's worth,
+``per_minute``), refilled evenly over a minute.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import time
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int):
-        self.capacity = per_minute
+    def __init__(self, per_minute: int, burst: int | None = None):
+        self.capacity = per_minute if burst is None else max(1, min(burst, per_minute))
         self.refill_per_second = per_minute / 60
         self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, when)
         self._lock = threading.Lock()
 
     def acquire(self, client: str) -> float:
         """0 when the request may go ahead; else the seconds until it may (for Retry-After)."""
-        if self.capacity <= 0:
+        if self.refill_per_second <= 0:
             return 0.0
         now = time.monotonic()
         with self._lock:

@@ -1,4 +1,4 @@
-"""The dev stack's own settings (its address, storage port, rate limit, page folder), checked at start."""
+"""The dev stack's own settings (its address, storage port, abuse limits, page folder), checked at start."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ class DevStackSettings(BaseSettings):
     moto_port: Port = 0
     # Start requests per client per minute (API Gateway's throttling in AWS); 0 turns it off.
     local_rate_limit_per_minute: Annotated[int, Field(ge=0)] = 60
+    # Status and engines requests per client per minute, in bursts of at most ten seconds' worth; 0
+    # turns it off. The page polls a session about 7 times a second until its first segment (and while
+    # it waits for a generator), then once a second: 1200 lets a client follow 3 sessions at the fast rate.
+    local_status_rate_limit_per_minute: Annotated[int, Field(ge=0)] = 1200
+    # Sessions one client may have generating, or waiting for a generator, at once (429 beyond); 0
+    # turns it off. LOCAL_GENERATE_CONCURRENCY (4) generate for all clients together.
+    local_sessions_per_client: Annotated[int, Field(ge=0)] = 2
+    # Seconds a client has to send a whole request (head and body, however slowly it trickles in),
+    # to take each answer, and to send its next request on a kept-alive connection.
+    local_socket_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    # Connections served at once; more wait, in the order they came, in the listen queue.
+    local_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 64
     web_dir: Path = REPO / "web" / "dist"
     log_level: str = "INFO"
 

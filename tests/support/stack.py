@@ -31,7 +31,8 @@ def start_local_stack(log: Path, **env_changes) -> LocalStack:
     """``python -m devstack`` as ``make run`` starts it, on a free port."""
     env = {key: value for key, value in os.environ.items() if not is_outside_setting(key)}
     env.update(PORT="0", HOST="127.0.0.1", LOG_LEVEL="WARNING", PYTHONPATH=f"{REPO / 'layers' / 'core'}:{REPO}")
-    env["LOCAL_RATE_LIMIT_PER_MINUTE"] = "0"  # the tests start many sessions from one address
+    # The tests start many sessions from one address, and poll them faster than the page does.
+    env.update(LOCAL_RATE_LIMIT_PER_MINUTE="0", LOCAL_STATUS_RATE_LIMIT_PER_MINUTE="0", LOCAL_SESSIONS_PER_CLIENT="0")
     env.update(env_changes)
     with open(log, "wb") as output:
         process = subprocess.Popen(
