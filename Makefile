@@ -35,10 +35,11 @@ test: sysdeps browser venv tools web
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Three workers on two cores: much of a test's time is spent waiting on espeak-ng, ffmpeg and loopback servers.
 check: sysdeps venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 2 -m "not ($(SLOW))" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 3 -m "not ($(SLOW))" $(PYTEST_ARGS)
 
 bench: sysdeps venv
 	$(PY) bench/run.py
