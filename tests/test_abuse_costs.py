@@ -25,7 +25,8 @@ from devstack.functions import load_handler
 from support.audio import espeak_alone_duration
 from support.dynamodb_size import item_size
 from support.engines import RecordingEngine
-from support.paths import EVENTS, read_text
+from support.events import start_event
+from support.paths import read_text
 from support.sessions import RecordingInvoker, playlist_of, published_audio, started
 
 LIMIT = 5000
@@ -40,12 +41,6 @@ HOSTILE = {
 }
 ORDINARY = (read_text("three_paragraphs.txt") * 6)[:LIMIT]
 NOTHING_TO_SPEAK = {"runs of dots", "!? pairs"}
-
-
-def start_event(body: dict) -> dict:
-    event = json.loads((EVENTS / "start.json").read_text())
-    event["body"] = json.dumps(body, ensure_ascii=False)
-    return event
 
 
 @pytest.fixture

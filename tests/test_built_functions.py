@@ -40,6 +40,7 @@ from botocore.auth import SigV4Auth
 from botocore.exceptions import ClientError
 
 from support.audio import espeak_alone_duration, probe_hls
+from support.events import start_event
 from support.fake_gtts import FakeGoogleTts
 from support.fake_openai import FakeOpenAi
 from support.iam import (
@@ -442,13 +443,6 @@ def zipped_handler() -> bytes:
 
 
 # ---------------------------------------------------------------- events
-
-
-def start_event(body: dict | None = None) -> dict:
-    event = json.loads((EVENTS / "start.json").read_text())
-    if body is not None:
-        event["body"] = json.dumps(body)
-    return event
 
 
 def start_prompt() -> str:

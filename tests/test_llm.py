@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import m3u8
@@ -19,6 +18,7 @@ from audiostream.status import describe_status
 from audiostream.storage import MediaStore
 
 from support.audio import espeak_alone_duration
+from support.concurrency import join_thread_named
 from support.engines import RecordingEngine
 from support.fake_openai import FakeOpenAi
 from support.paths import REPO, read_text
@@ -191,7 +191,7 @@ def test_sentences_that_arrive_while_the_voice_speaks_are_packed_into_one_engine
     session, prompt = claimed_prompt_session(sessions, media)
     reader = f"llm-{session.session_id[:8]}"
     # The first run lasts until the model has written everything: all the rest is waiting.
-    engine = RecordingEngine(settings, name="espeak", before_first=lambda: wait_for_thread(reader))
+    engine = RecordingEngine(settings, name="espeak", before_first=lambda: join_thread_named(reader))
     offer_engine("espeak", lambda _settings: engine)
 
     assert run_session(session, prompt, settings, sessions, media) is State.SUCCESS
@@ -199,9 +199,3 @@ def test_sentences_that_arrive_while_the_voice_speaks_are_packed_into_one_engine
     assert engine.texts[0] == "Hi there."  # the first chunk alone, as soon as it was written
     assert engine.texts[1:] == ["Hi there. " * 29 + "Hi there.", "Hi there. " * 28 + "Hi there."]
     assert sessions.get(session.session_id).spoken_text == model.answer.strip()
-
-
-def wait_for_thread(name: str) -> None:
-    for thread in threading.enumerate():
-        if thread.name == name:
-            thread.join(timeout=30)

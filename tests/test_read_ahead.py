@@ -6,18 +6,13 @@ import pytest
 
 from audiostream.read_ahead import ReadAhead
 
-
-def wait_until_read(name: str) -> None:
-    """Until the read-ahead thread has taken everything from its source."""
-    for thread in threading.enumerate():
-        if thread.name == name:
-            thread.join(timeout=10)
+from support.concurrency import join_thread_named
 
 
 def test_chunks_waiting_are_packed_up_to_the_size_and_the_first_stays_alone():
     sentences = [f"Sentence {n}." for n in range(1, 31)]  # 12 or 13 characters each
     ahead = ReadAhead(iter(sentences), name="read-ahead-pack")
-    wait_until_read("read-ahead-pack")
+    join_thread_named("read-ahead-pack")  # it has taken everything from its source
     packed = list(ahead.packed(max_chars=60))
     assert packed[0] == "Sentence 1."
     assert all(len(chunk) <= 60 for chunk in packed)

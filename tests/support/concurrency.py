@@ -24,3 +24,10 @@ def at_once(count: int, attempt: Callable[[int], object]) -> list:
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def join_thread_named(name: str, timeout: float = 30) -> None:
+    """Until the thread of that name (if one runs) has ended."""
+    for thread in threading.enumerate():
+        if thread.name == name:
+            thread.join(timeout=timeout)

@@ -145,7 +145,13 @@ class ChunkPlan:
     spoken_as: str
     total_chars: int | None  # None while a model is still writing
     total_chunks: int | None
-    stop: Callable[[], None] = lambda: None
+    stop: Callable[[], None] = lambda: None  # the model's reader, which must not outlive the session
+
+    def __enter__(self) -> ChunkPlan:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
 
 def plan_chunks(
@@ -179,58 +185,41 @@ def _speak_all(
     spoken: list[str],
 ) -> None:
     """Speak every chunk of the plan into the encoder, noting each in ``spoken`` once it is fed."""
-    plan = plan_chunks(session, text, settings, engine, deadline)
-    try:
-        _speak_plan(plan, session, settings, engine, encoder, publisher, progress, deadline, spoken)
-    finally:
-        plan.stop()
-
-
-def _speak_plan(
-    plan: ChunkPlan,
-    session: Session,
-    settings: Settings,
-    engine: TtsEngine,
-    encoder: HlsEncoder,
-    publisher: SegmentPublisher,
-    progress: ProgressRecorder,
-    deadline: float | None,
-    spoken: list[str],
-) -> None:
-    budget = AudioBudget(settings.limits.max_audio_seconds, engine.sample_rate)
-    progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
-    # While the model writes, the most it may write stands in for the unknown total: progress
-    # then rises more slowly than the truth, and never goes down.
-    expected_chars = plan.total_chars or settings.llm.llm_max_chars
-    of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
-    spoken_chars = 0
-    for number, chunk in enumerate(plan.chunks, start=1):
-        if deadline is not None and time.monotonic() > deadline:
-            raise OutOfTime(
-                f"generation stopped {settings.timing.finish_margin_seconds:g} s before the function's time limit, "
-                f"after {number - 1} chunks: the text is longer than one invocation can speak"
+    with plan_chunks(session, text, settings, engine, deadline) as plan:
+        budget = AudioBudget(settings.limits.max_audio_seconds, engine.sample_rate)
+        progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
+        # While the model writes, the most it may write stands in for the unknown total: progress
+        # then rises more slowly than the truth, and never goes down.
+        expected_chars = plan.total_chars or settings.llm.llm_max_chars
+        of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
+        spoken_chars = 0
+        for number, chunk in enumerate(plan.chunks, start=1):
+            if deadline is not None and time.monotonic() > deadline:
+                raise OutOfTime(
+                    f"generation stopped {settings.timing.finish_margin_seconds:g} s before the function's time limit, "
+                    f"after {number - 1} chunks: the text is longer than one invocation can speak"
+                )
+            if budget.exhausted:
+                raise budget.reached()
+            whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
+            try:
+                pcm = engine.synthesize(chunk, session.lang, session.voice)
+            except TtsError as error:
+                raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
+            fitting = budget.take(pcm, len(chunk))
+            encoder.write(fitting)
+            publisher.raise_if_failed()
+            progress.raise_if_refused()
+            spoken.append(chunk)
+            spoken_chars += len(chunk)
+            # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
+            progress.record(
+                SessionUpdate(chunk_count=number, progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)))
             )
-        if budget.exhausted:
-            raise budget.reached()
-        whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
-        try:
-            pcm = engine.synthesize(chunk, session.lang, session.voice)
-        except TtsError as error:
-            raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
-        fitting = budget.take(pcm, len(chunk))
-        encoder.write(fitting)
-        publisher.raise_if_failed()
-        progress.raise_if_refused()
-        spoken.append(chunk)
-        spoken_chars += len(chunk)
-        # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
-        progress.record(
-            SessionUpdate(chunk_count=number, progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)))
-        )
-        if len(fitting) < len(pcm) or chunk != whole_chunk:
-            raise budget.reached()
-    if not spoken:
-        raise NothingToSpeak("the language model's answer had nothing to speak")
+            if len(fitting) < len(pcm) or chunk != whole_chunk:
+                raise budget.reached()
+        if not spoken:
+            raise NothingToSpeak("the language model's answer had nothing to speak")
 
 
 def _fail(
