@@ -69,7 +69,7 @@ browser:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt layers/neural/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (on PATH or under pyenv)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

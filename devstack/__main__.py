@@ -25,7 +25,8 @@ from .storage_server import start_storage_server, stop_storage_server
 
 LOCAL_DEFAULTS = {
     "GENERATE_INVOKER": "local",
-    "TTS_ENGINE": "espeak",
+    # English in the neural voice, every other language in espeak-ng: both offline.
+    "TTS_ENGINE": "hibari,espeak",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 # moto accepts any credentials; real endpoints (MinIO, LocalStack) get the user's own.
@@ -76,7 +77,8 @@ def main() -> int:
     print(f"audiostream local stack ready at {url}", flush=True)
     print(
         f"  storage: {storage} (table {settings.storage.sessions_table}, bucket {settings.storage.media_bucket})\n"
-        f"  engine: {settings.speech.tts_engine} (offered: {', '.join(settings.speech.tts_engines)}); "
+        f"  engines: {', then '.join(settings.speech.tts_engine)} for a request that names none "
+        f"(offered: {', '.join(settings.speech.tts_engines)}); "
         f"{settings.invocation.local_generate_concurrency} sessions generate at once, "
         f"{local.local_sessions_per_client or 'any number'} per client\n"
         f'  open {url} in a browser, or: curl -s -X POST {url}audiostream/start/ -d \'{{"prompt": "Hello"}}\'',

@@ -15,7 +15,7 @@ from support.paths import REPO
 
 def test_the_defaults_and_the_groups(settings):
     assert settings.storage.media_prefix == "media/hls"
-    assert settings.speech.tts_engine == "espeak" and "espeak" in settings.speech.tts_engines
+    assert settings.speech.tts_engine == ("espeak",) and "espeak" in settings.speech.tts_engines
     assert settings.timing.heartbeat_seconds < settings.timing.stall_seconds
     assert not settings.llm.enabled
 

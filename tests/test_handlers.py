@@ -9,8 +9,9 @@ import m3u8
 import pytest
 
 from audiostream import aws
+from audiostream.config import get_settings
 from audiostream.invoker import install_invoker
-from audiostream.sessions import State
+from audiostream.sessions import SessionStore, State
 from devstack.functions import load_handler
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -183,22 +184,55 @@ def test_generate_drops_a_malformed_event_without_raising(moto, lambda_context, 
     assert load_handler("generate")(bad_event, lambda_context)["outcome"] == "rejected"
 
 
-def test_engines_lists_what_start_accepts(status, lambda_context):
+def engines_event() -> dict:
     data = status_event("0123456789abcdef0123456789abcdef")
     data["rawPath"] = data["requestContext"]["http"]["path"] = "/audiostream/engines/"
     data["routeKey"] = data["requestContext"]["routeKey"] = "GET /audiostream/engines/"
     data.pop("pathParameters")
-    answer = status(data, lambda_context)
+    return data
+
+
+def test_engines_lists_what_start_accepts(status, lambda_context):
+    answer = status(engines_event(), lambda_context)
     assert answer["statusCode"] == 200
     body = answer_json(answer)
     assert (body["default_engine"], body["default_lang"], body["max_text_chars"]) == ("espeak", "en", 5000)
     engines = {engine["name"]: engine for engine in body["engines"]}
-    assert set(engines) == {"espeak", "gtts"}
+    assert set(engines) == {"espeak", "gtts", "hibari"}
+    assert engines["hibari"]["voices"] == ["heart"]
+    assert {language["code"] for language in engines["hibari"]["languages"]} == {"en", "en-us"}
+    # TTS_ENGINE=espeak: every language espeak-ng speaks is its own when a request names no engine.
+    assert engines["hibari"]["default_for"] == [] and "en" in engines["espeak"]["default_for"]
     espeak_languages = {language["code"]: language["name"] for language in engines["espeak"]["languages"]}
     assert espeak_languages["en-gb"] == "English (Great Britain)" and espeak_languages["en"] == "English"
     assert "f3" in engines["espeak"]["voices"] and "co.uk" in engines["gtts"]["voices"]
     names = [language["name"] for language in engines["gtts"]["languages"]]
     assert names == sorted(names)
+
+
+def test_a_request_without_an_engine_gets_the_first_of_tts_engine_that_speaks_its_language(
+    start, status, invoked, lambda_context, settings, monkeypatch
+):
+    monkeypatch.setenv("TTS_ENGINE", "hibari,espeak")
+    get_settings.cache_clear()
+    spoken = {}
+    for lang in ("en", "en-us", "fr", "en-gb"):
+        body = json.dumps({"text": "Hello there.", "lang": lang})
+        answer = start(event("start.json", body=body), lambda_context)
+        assert answer["statusCode"] == 202, answer
+        stored = SessionStore.from_settings(get_settings()).get(answer_json(answer)["session_id"])
+        spoken[lang] = (stored.engine, stored.voice)
+    assert spoken == {
+        "en": ("hibari", "heart"),
+        "en-us": ("hibari", "heart"),
+        "fr": ("espeak", None),
+        "en-gb": ("espeak", None),
+    }
+    catalog = answer_json(status(engines_event(), lambda_context))
+    default_for = {engine["name"]: engine["default_for"] for engine in catalog["engines"]}
+    assert default_for["hibari"] == ["en", "en-us"]
+    assert "fr" in default_for["espeak"] and "en" not in default_for["espeak"]
+    assert catalog["default_engine"] == "hibari"
 
 
 def test_an_unexpected_fault_still_answers_json(start, invoked, lambda_context, settings):

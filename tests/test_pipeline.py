@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from audiostream import aws
 from audiostream.chunking import split_into_chunks
 from audiostream.engines import get_engine
-from audiostream.engines.base import TtsError
+from audiostream.engines.base import TtsEngine, TtsError
 from audiostream.generate import generate
 from audiostream.pipeline import run_session
 from audiostream.sessions import State
@@ -101,7 +101,7 @@ def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions,
     assert sessions.get(session_id).state is State.SUCCESS
 
 
-class FailingOnChunk:
+class FailingOnChunk(TtsEngine):
     """espeak-ng, except that the n-th chunk fails as a remote engine might."""
 
     def __init__(self, settings, failing_call: int):

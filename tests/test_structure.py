@@ -78,17 +78,28 @@ def test_the_playlist_module_owns_the_media_names_and_knows_no_storage():
         assert literal not in source, f"{literal} is spelt outside hls.py"
 
 
-def test_every_distribution_imported_directly_is_declared_and_pinned():
+def pinned(requirements: Path) -> dict[str, str]:
     declared = {}
-    for line in (REPO / "layers" / "core" / "requirements.txt").read_text().splitlines():
+    for line in requirements.read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, _, version = line.partition("==")
             assert version, f"{line} is not pinned"
             declared[name.split("[")[0].lower().replace("_", "-")] = version
+    return declared
+
+
+# The optional layer's distributions, which only the engine that needs them may import.
+NEURAL_ENGINE = PACKAGE / "engines" / "hibari.py"
+
+
+def test_every_distribution_imported_directly_is_declared_and_pinned():
+    core = pinned(REPO / "layers" / "core" / "requirements.txt")
+    neural = pinned(REPO / "layers" / "neural" / "requirements.txt")
     distributions = packages_distributions()
-    roots = {name.split(".")[0] for path in [*PACKAGE.rglob("*.py"), *FUNCTIONS] for name in imports_of(path)}
-    third_party = roots - set(sys.stdlib_module_names) - {"audiostream"}
-    for root in sorted(third_party):
-        names = {name.lower().replace("_", "-") for name in distributions.get(root, [root])}
-        assert names & set(declared), f"{root} is imported but none of {names} is in layers/core/requirements.txt"
+    for path in [*PACKAGE.rglob("*.py"), *FUNCTIONS]:
+        roots = {name.split(".")[0] for name in imports_of(path)}
+        for root in sorted(roots - set(sys.stdlib_module_names) - {"audiostream"}):
+            names = {name.lower().replace("_", "-") for name in distributions.get(root, [root])}
+            allowed = {**core, **neural} if path == NEURAL_ENGINE else core
+            assert names & set(allowed), f"{path.name} imports {root}, but none of {names} is pinned for its layer"

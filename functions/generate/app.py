@@ -1,10 +1,11 @@
 """Async-invoked by start: claim the session and stream its speech as HLS."""
 
 from audiostream.config import get_settings
+from audiostream.engines import warm_engines
 from audiostream.generate import generate
 from audiostream.observability import logger, tracer
 
-get_settings()  # a bad setting stops the cold start, naming the variable
+warm_engines(get_settings())  # a bad setting stops the cold start, naming the variable; a model loads here
 
 
 @logger.inject_lambda_context

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from audiostream.engines import TtsError, get_engine
+from audiostream.engines import TtsEngine, TtsError, get_engine
 
 
-class RecordingEngine:
+class RecordingEngine(TtsEngine):
     def __init__(self, settings, name: str = "recording", before_first: Callable[[], None] | None = None):
         self.inner = get_engine("espeak", settings)
         self.name, self.sample_rate = name, self.inner.sample_rate

@@ -54,9 +54,10 @@ class RequestLimits(_FromEnvironment):
 
 
 class SpeechSettings(_FromEnvironment):
-    # The engine of a request that names none; it must be one of those offered.
-    tts_engine: str = "gtts"
-    tts_engines: Annotated[tuple[str, ...], NoDecode] = ("espeak", "gtts")
+    # The engine of a request that names none, or several, best first ("hibari,espeak"): the first that
+    # speaks the request's language. Each must be one of those offered.
+    tts_engine: Annotated[tuple[str, ...], NoDecode] = ("gtts",)
+    tts_engines: Annotated[tuple[str, ...], NoDecode] = ("espeak", "gtts", "hibari")
     tts_timeout_seconds: Seconds = 30.0
     default_lang: str = "en"
     first_chunk_max_chars: Count = 80
@@ -70,8 +71,10 @@ class SpeechSettings(_FromEnvironment):
     gtts_retries: Annotated[int, Field(ge=0)] = 3
     gtts_backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
     polly_engine: Literal["standard", "neural", "long-form", "generative"] = "standard"
+    # Integrated loudness (EBU R128) every engine's stream is levelled to; see loudness.py.
+    loudness_lufs: Annotated[float, Field(ge=-40, le=-6)] = -16.0
 
-    @field_validator("tts_engines", mode="before")
+    @field_validator("tts_engine", "tts_engines", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -82,10 +85,11 @@ class SpeechSettings(_FromEnvironment):
     def _default_is_offered(self) -> SpeechSettings:
         if not self.tts_engines:
             raise ValueError("TTS_ENGINES offers no engine")
-        if self.tts_engine not in self.tts_engines:
-            raise ValueError(
-                f"TTS_ENGINE={self.tts_engine!r} is not offered by TTS_ENGINES={','.join(self.tts_engines)}"
-            )
+        if not self.tts_engine:
+            raise ValueError("TTS_ENGINE names no engine")
+        for name in self.tts_engine:
+            if name not in self.tts_engines:
+                raise ValueError(f"TTS_ENGINE={name!r} is not offered by TTS_ENGINES={','.join(self.tts_engines)}")
         return self
 
 

@@ -24,6 +24,7 @@ from .encoder import EncoderError, HlsEncoder
 from .engines import TtsEngine, TtsError, get_engine
 from .hls import render_playlist, target_duration
 from .llm import LlmError, expand_prompt
+from .loudness import LoudnessLeveller
 from .observability import MetricUnit, emit_metric, iterated_in_session_log_context, logger, tracer
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
@@ -187,6 +188,7 @@ def _speak_all(
     """Speak every chunk of the plan into the encoder, noting each in ``spoken`` once it is fed."""
     with plan_chunks(session, text, settings, engine, deadline) as plan:
         budget = AudioBudget(settings.limits.max_audio_seconds, engine.sample_rate)
+        leveller = LoudnessLeveller(engine.sample_rate, settings.speech.loudness_lufs)
         progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
         # While the model writes, the most it may write stands in for the unknown total: progress
         # then rises more slowly than the truth, and never goes down.
@@ -203,23 +205,48 @@ def _speak_all(
                 raise budget.reached()
             whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
             try:
-                pcm = engine.synthesize(chunk, session.lang, session.voice)
+                cut = _speak_chunk(chunk, session, engine, leveller, budget, encoder, publisher, progress)
             except TtsError as error:
                 raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
-            fitting = budget.take(pcm, len(chunk))
-            encoder.write(fitting)
-            publisher.raise_if_failed()
-            progress.raise_if_refused()
             spoken.append(chunk)
             spoken_chars += len(chunk)
             # 100 is kept for SUCCESS: the last segments are still being encoded and uploaded.
             progress.record(
                 SessionUpdate(chunk_count=number, progress=int(99 * spoken_chars / max(expected_chars, spoken_chars)))
             )
-            if len(fitting) < len(pcm) or chunk != whole_chunk:
+            if cut or chunk != whole_chunk:
                 raise budget.reached()
         if not spoken:
             raise NothingToSpeak("the language model's answer had nothing to speak")
+
+
+def _speak_chunk(
+    chunk: str,
+    session: Session,
+    engine: TtsEngine,
+    leveller: LoudnessLeveller,
+    budget: AudioBudget,
+    encoder: HlsEncoder,
+    publisher: SegmentPublisher,
+    progress: ProgressRecorder,
+) -> bool:
+    """Feed the encoder each piece of the chunk's speech as the engine makes it; answer whether the
+    audio budget cut it short."""
+    pieces = engine.stream(chunk, session.lang, session.voice)
+    chars = len(chunk)  # the rate estimate counts the chunk's characters once, with its first piece
+    try:
+        for pcm in pieces:
+            levelled = leveller.level(pcm)
+            fitting = budget.take(levelled, chars)
+            chars = 0
+            encoder.write(fitting)
+            publisher.raise_if_failed()
+            progress.raise_if_refused()
+            if len(fitting) < len(levelled):
+                return True
+    finally:
+        pieces.close()
+    return False
 
 
 def _fail(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .chunking import has_speakable
 from .config import Settings
-from .engines import TtsError, get_engine, known_engines
+from .engines import TtsError, default_engine, get_engine, offered_engines
 
 
 class InvalidRequest(Exception):
@@ -80,12 +80,12 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if not has_speakable(spoken):
         raise InvalidRequest(spoken_field, f"{spoken_field} has nothing to speak (no letters or digits)")
 
-    engine_name = _optional_string(data, "engine") or settings.speech.tts_engine
-    if engine_name not in settings.speech.tts_engines or engine_name not in known_engines():
-        offered = ", ".join(name for name in settings.speech.tts_engines if name in known_engines())
+    lang = (_optional_string(data, "lang") or settings.speech.default_lang).strip().lower()
+    engine_name = _optional_string(data, "engine") or default_engine(lang, settings)
+    if engine_name not in offered_engines(settings):
+        offered = ", ".join(offered_engines(settings))
         raise InvalidRequest("engine", f"unknown engine {engine_name!r}; this service offers: {offered}")
 
-    lang = (_optional_string(data, "lang") or settings.speech.default_lang).strip().lower()
     engine = get_engine(engine_name, settings)
     try:
         languages, voices = engine.languages(), engine.voices()
@@ -97,5 +97,9 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     voice = _optional_string(data, "voice") or None
     if voice is not None and voice not in voices:
         raise InvalidRequest("voice", f"voice {voice[:64]!r} is not one of engine {engine_name!r}'s voices")
+    try:
+        voice = voice or engine.default_voice(lang)  # stored, so that the status names the voice that spoke
+    except TtsError as error:
+        raise InvalidRequest("voice", f"engine {engine_name!r} has no voice for {lang!r}: {error}", 422) from None
 
     return StartRequest(text=spoken, text_given=bool(text), lang=lang, engine=engine_name, voice=voice)

@@ -1,13 +1,16 @@
-"""TTS engines by name. Which ones a deployment offers is configuration (``TTS_ENGINES``)."""
+"""TTS engines by name. Which ones a deployment offers is configuration (``TTS_ENGINES``); which one
+speaks a request that names none is ``TTS_ENGINE``, best first, by language."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from ..config import Settings
+from ..observability import logger
 from .base import TtsEngine, TtsError
 from .espeak import EspeakEngine
 from .gtts import GttsEngine
+from .hibari import HibariEngine
 from .polly import PollyEngine
 
 EngineFactory = Callable[[Settings], TtsEngine]
@@ -22,6 +25,7 @@ ENGINE_FACTORIES: dict[str, EngineFactory] = {
         s.speech.gtts_retries,
         s.speech.gtts_backoff_seconds,
     ),
+    "hibari": lambda s: HibariEngine(),
     "polly": lambda s: PollyEngine(s.speech.polly_engine),
 }
 
@@ -38,4 +42,43 @@ def get_engine(name: str, settings: Settings) -> TtsEngine:
     return factory(settings)
 
 
-__all__ = ["ENGINE_FACTORIES", "TtsEngine", "TtsError", "get_engine", "known_engines"]
+def offered_engines(settings: Settings) -> list[str]:
+    return [name for name in settings.speech.tts_engines if name in ENGINE_FACTORIES]
+
+
+def speaks(name: str, lang: str, settings: Settings) -> bool:
+    """Whether engine ``name`` is usable here and speaks ``lang``."""
+    try:
+        return lang in get_engine(name, settings).languages()
+    except TtsError:
+        return False
+
+
+def default_engine(lang: str, settings: Settings) -> str:
+    """The engine of a request for ``lang`` that names none: the first of ``TTS_ENGINE`` that speaks it,
+    else the first of them (whose refusal then names the language)."""
+    preferred = [name for name in settings.speech.tts_engine if name in ENGINE_FACTORIES]
+    return next((name for name in preferred if speaks(name, lang, settings)), preferred[0] if preferred else "")
+
+
+def warm_engines(settings: Settings) -> None:
+    """Load the models of the offered engines that have one, so that no session waits for it; an
+    engine that is not usable here is left for a request to refuse."""
+    for name in offered_engines(settings):
+        try:
+            get_engine(name, settings).warm()
+        except TtsError as error:
+            logger.info("engine %s not warmed: %s", name, error)
+
+
+__all__ = [
+    "ENGINE_FACTORIES",
+    "TtsEngine",
+    "TtsError",
+    "default_engine",
+    "get_engine",
+    "known_engines",
+    "offered_engines",
+    "speaks",
+    "warm_engines",
+]

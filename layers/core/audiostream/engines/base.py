@@ -1,8 +1,13 @@
-"""What every TTS engine offers: text in, 16-bit mono PCM at the engine's sample rate out."""
+"""What every TTS engine offers: text in, 16-bit mono PCM at the engine's sample rate out.
+
+Engines subclass ``TtsEngine`` to inherit its defaults: an engine that makes a whole chunk at once
+implements ``synthesize``; one that makes speech sentence by sentence also overrides ``stream``, so
+that the encoder gets the first sentence while the next is being made.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 
@@ -24,6 +29,17 @@ class TtsEngine(Protocol):
         """Values this engine accepts as ``voice`` (engine-specific: a variant, an accent)."""
         ...
 
+    def default_voice(self, lang: str) -> str | None:
+        """The voice that speaks ``lang`` when a request names none (None: the engine's own default)."""
+        return None
+
     def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
         """Signed 16-bit little-endian mono PCM of ``text`` spoken in ``lang``."""
         ...
+
+    def stream(self, text: str, lang: str, voice: str | None) -> Iterator[bytes]:
+        """The PCM of ``text`` in pieces, each yielded as soon as it is made."""
+        yield self.synthesize(text, lang, voice)
+
+    def warm(self) -> None:
+        """Load now what the first request would otherwise wait for (a model); called at a cold start."""

@@ -8,7 +8,7 @@ import subprocess
 from functools import lru_cache
 
 from ..observability import logger
-from .base import TtsError
+from .base import TtsEngine, TtsError
 
 
 def read_wav_pcm(wav: bytes) -> tuple[int, bytes]:
@@ -64,7 +64,7 @@ def _installed_languages(binary: str) -> dict[str, str]:
     return names
 
 
-class EspeakEngine:
+class EspeakEngine(TtsEngine):
     name = "espeak"
     sample_rate = 22050
 

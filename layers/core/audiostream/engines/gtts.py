@@ -11,7 +11,7 @@ from gtts.lang import tts_langs
 from gtts.tts import gTTSError
 
 from ..observability import logger
-from .base import TtsError
+from .base import TtsEngine, TtsError
 
 # Google Translate domains gTTS can use for an accent (its ``tld``). A fixed list: the value becomes
 # part of the host name gTTS connects to.
@@ -34,7 +34,7 @@ class _GttsAt(gTTS):
         return prepared
 
 
-class GttsEngine:
+class GttsEngine(TtsEngine):
     name = "gtts"
     sample_rate = 24000
 

@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .. import aws
 from ..chunking import SentenceChunker, pack_chunks
 from ..observability import logger
-from .base import TtsError
+from .base import TtsEngine, TtsError
 
 # Polly refuses a request of more than 3,000 billed characters; stay below it with a margin.
 MAX_REQUEST_CHARS = 2900
@@ -41,7 +41,7 @@ def request_pieces(text: str) -> list[str]:
     return pack_chunks(chunker.feed(text) + chunker.finish(), MAX_REQUEST_CHARS, keep_first_short=False)
 
 
-class PollyEngine:
+class PollyEngine(TtsEngine):
     name = "polly"
     sample_rate = 16000  # the highest rate Polly offers for PCM
 

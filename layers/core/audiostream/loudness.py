@@ -1,0 +1,157 @@
+"""Every engine's stream at the same loudness, without holding any audio back.
+
+Engines differ by 10 dB and more (hibari speaks at about -27 LUFS, espeak-ng near -20). A look-ahead
+normaliser would hold seconds of audio back before the first segment; instead each piece of PCM an
+engine hands over, which the pipeline holds whole anyway, is measured and levelled before it goes to
+the encoder:
+
+- **Loudness** is measured as EBU R128 / ITU-R BS.1770 defines it: K-weighted mean square over 400 ms
+  blocks every 100 ms, gated at -70 LUFS and then 10 LU below the mean. The blocks of every piece so
+  far are kept, so the gain follows the session's integrated loudness: set by the first piece, then
+  steadier with every piece. A gain change is ramped over 10 ms at the start of a piece.
+- **Peaks** are held below a ceiling 3 dB under full scale by a limiter that sees the whole piece: the
+  gain each sample needs is spread over its 10 ms block and the blocks beside it, in straight
+  lines, so it never jumps. The AAC encoder's own overshoot is what the 3 dB leave room for
+  (the tests measure the true peak of the encoded stream).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+CEILING_DBFS = -3.0
+_BLOCK_SECONDS, _HOP_SECONDS = 0.4, 0.1
+_ABSOLUTE_GATE_LUFS, _RELATIVE_GATE_LU = -70.0, -10.0
+_RAMP_SECONDS, _LIMITER_SECONDS = 0.010, 0.010
+_MAX_GAIN_DB = 30.0  # a near-silent piece is not raised into hiss
+_LIMITER_LOSS_TO_REPAY = 10 ** (-0.1 / 10)  # 0.1 dB
+
+
+def _biquad_response(b: tuple[float, float, float], a: tuple[float, float, float], frequencies, rate: int):
+    z = np.exp(-2j * np.pi * frequencies / rate)
+    return (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
+
+
+@lru_cache(maxsize=32)
+def _k_weighting_gains(size: int, rate: int) -> np.ndarray:
+    """|H| at the bins of a real transform of ``size`` points (sizes are powers of two: few of them)."""
+    gains = np.sqrt(k_weighting(np.fft.rfftfreq(size, 1 / rate), rate)).astype(np.float32)
+    gains.flags.writeable = False
+    return gains
+
+
+def k_weighting(frequencies: np.ndarray, rate: int) -> np.ndarray:
+    """|H(f)|^2 of BS.1770's K-weighting (a high shelf, then a high pass) at ``rate``, from the
+    filters' analogue definitions (as libebur128 derives them for any rate)."""
+    k = math.tan(math.pi * 1681.974450955533 / rate)
+    q = 0.7071752369554196
+    vh = 10 ** (3.999843853973347 / 20)
+    vb = vh**0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = _biquad_response(
+        ((vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0),
+        (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0),
+        frequencies,
+        rate,
+    )
+    k = math.tan(math.pi * 38.13547087602444 / rate)
+    q = 0.5003270373238773
+    a0 = 1 + k / q + k * k
+    high_pass = _biquad_response(
+        (1.0, -2.0, 1.0), (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0), frequencies, rate
+    )
+    return np.abs(shelf * high_pass) ** 2
+
+
+def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Mean square of the K-weighted signal in each 400 ms block (100 ms apart); a piece shorter than
+    one block is one block."""
+    if samples.size == 0:
+        return np.zeros(0)
+    # Filtered in the frequency domain; the padding holds the high pass's decay, so nothing wraps
+    # round, and a power of two keeps the transform fast (an odd length can be ten times slower).
+    size = 1 << (samples.size + rate // 4 - 1).bit_length()
+    spectrum = np.fft.rfft(samples.astype(np.float32), size)
+    weighted = np.fft.irfft(spectrum * _k_weighting_gains(size, rate), size)[: samples.size].astype(np.float64)
+    block, hop = int(_BLOCK_SECONDS * rate), int(_HOP_SECONDS * rate)
+    if samples.size < block:
+        return np.array([np.mean(weighted**2)])
+    energy = np.concatenate(([0.0], np.cumsum(weighted**2)))
+    starts = np.arange(0, samples.size - block + 1, hop)
+    return (energy[starts + block] - energy[starts]) / block
+
+
+def _lufs(power: float) -> float:
+    return -0.691 + 10 * math.log10(power) if power > 0 else -math.inf
+
+
+def integrated_loudness(powers: np.ndarray) -> float:
+    """BS.1770's gated loudness of these blocks, in LUFS (-inf for silence)."""
+    above_absolute = powers[powers > 10 ** ((_ABSOLUTE_GATE_LUFS + 0.691) / 10)]
+    if above_absolute.size == 0:
+        return -math.inf
+    relative_gate = 10 ** ((_lufs(float(above_absolute.mean())) + _RELATIVE_GATE_LU + 0.691) / 10)
+    gated = above_absolute[above_absolute > relative_gate]
+    return _lufs(float(gated.mean()))
+
+
+def limited(samples: np.ndarray, rate: int, ceiling: float = 10 ** (CEILING_DBFS / 20)) -> np.ndarray:
+    """``samples`` with every peak above ``ceiling`` brought down smoothly, nothing else changed."""
+    peaks = np.abs(samples)
+    if samples.size == 0 or peaks.max() <= ceiling:
+        return samples
+    width = max(1, int(_LIMITER_SECONDS * rate))
+    blocks = -(-samples.size // width)
+    need = np.ones(blocks * width)
+    need[: samples.size] = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    lowest = need.reshape(blocks, width).min(axis=1)
+    # Each 10 ms block gets the lowest gain it or a neighbour needs, and the gain runs in straight
+    # lines between block centres: both ends of every line are at most what each sample under it needs.
+    held = np.minimum(lowest, np.minimum(np.r_[1.0, lowest[:-1]], np.r_[lowest[1:], 1.0]))
+    gain = np.interp(np.arange(samples.size), np.arange(blocks) * width + (width - 1) / 2, held)
+    return samples * gain
+
+
+class LoudnessLeveller:
+    """Levels the pieces of one session's PCM, in the order they are spoken."""
+
+    def __init__(self, sample_rate: int, target_lufs: float):
+        self.sample_rate = sample_rate
+        self.target_lufs = target_lufs
+        self._powers: list[np.ndarray] = []
+        self._gain: float | None = None
+
+    @property
+    def gain_db(self) -> float | None:
+        return None if self._gain is None else 20 * math.log10(self._gain)
+
+    def level(self, pcm: bytes) -> bytes:
+        """16-bit mono PCM in, the same levelled out."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+        if samples.size == 0:
+            return pcm
+        self._powers.append(block_powers(samples, self.sample_rate))
+        loudness = integrated_loudness(np.concatenate(self._powers))
+        previous = self._gain
+        if math.isfinite(loudness):
+            self._gain = 10 ** (min(self.target_lufs - loudness, _MAX_GAIN_DB) / 20)
+        gain = self._gain if self._gain is not None else 1.0
+        gains = np.full(samples.size, gain)
+        if previous is not None and previous != gain:
+            ramp = min(samples.size, int(_RAMP_SECONDS * self.sample_rate))
+            gains[:ramp] = np.linspace(previous, gain, ramp, endpoint=False)
+        out = limited(samples * gains, self.sample_rate)
+        # What the limiter took off the peaks it took off the loudness too: give it back once (the
+        # limiter then holds the new peaks), as measured by the energy the piece lost.
+        raised, lost = samples * gains, _energy_ratio(out, samples * gains)
+        if lost < _LIMITER_LOSS_TO_REPAY:
+            out = limited(raised / math.sqrt(lost), self.sample_rate)
+        return (np.clip(out, -1.0, 32767 / 32768) * 32768.0).round().astype("<i2").tobytes()
+
+
+def _energy_ratio(after: np.ndarray, before: np.ndarray) -> float:
+    energy = float(np.dot(before, before))
+    return float(np.dot(after, after)) / energy if energy > 0 else 1.0
