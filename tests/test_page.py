@@ -91,6 +91,7 @@ def test_a_prompt_plays_from_the_start_while_it_is_made_and_the_page_ends_done(p
     chunks = page.text_content("#chunks")
     assert chunks.split(" of ")[0] == chunks.split(" of ")[1]
     assert page.text_content("#first-sound").endswith(" s")
+    assert page.text_content("#spoken-by") == "espeak · default voice"
     assert player(page, "audio.error") is None and not player(page, "audio.paused")
     assert page.evaluate("window.audiostream.fatalPlayerErrors") == [] and page.script_errors == []
     # Once the closed playlist is loaded, the player knows the whole length.
@@ -207,13 +208,33 @@ def test_a_text_over_the_limit_shows_the_servers_error(page):
 
 def test_the_pickers_follow_the_engine(page):
     engines = page.eval_on_selector_all("#engine option", "options => options.map(o => o.value)")
-    assert engines == ["espeak", "gtts"] and page.input_value("#engine") == "espeak"
+    assert engines == ["", "espeak", "gtts", "hibari"] and page.input_value("#engine") == ""
     assert page.input_value("#lang") == "en"
+    # "Best for the language" names the engine the server picks: the neural voice for English.
+    assert page.text_content("#engine option[value='']") == "Best for the language (hibari)"
+    page.select_option("#lang", "fr")
+    assert page.text_content("#engine option[value='']") == "Best for the language (espeak)"
+    every_language = page.eval_on_selector_all("#lang option", "options => options.length")
+    page.select_option("#engine", "espeak")
+    assert page.input_value("#lang") == "fr"  # kept, as espeak-ng speaks it
     espeak_languages = page.eval_on_selector_all("#lang option", "options => options.length")
+    assert espeak_languages <= every_language
     page.select_option("#engine", "gtts")
-    assert page.input_value("#lang") == "en"  # kept, as gTTS speaks it too
     assert page.eval_on_selector_all("#lang option", "options => options.length") != espeak_languages
     assert "co.uk" in page.eval_on_selector_all("#voice option", "options => options.map(o => o.value)")
+    page.select_option("#engine", "hibari")
+    assert page.input_value("#lang") == "en"  # French is not hibari's: the default language instead
+    assert page.eval_on_selector_all("#voice option", "options => options.map(o => o.value)") == ["", "heart"]
+
+
+def test_the_english_sample_is_spoken_by_the_neural_voice_and_the_page_says_so(page):
+    page.click("#start")  # the sample text, every picker as the page opens
+    page.wait_for_function("window.audiostream.firstSoundMs !== null", timeout=15_000)
+    assert page.text_content("#spoken-by") == "hibari · heart"
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=30_000)
+    assert page.text_content("#spoken-by") == "hibari · heart"
+    assert player(page, "audio.error") is None and page.script_errors == []
+    page.screenshot(path=OUTPUT / "page-neural-voice.png")
 
 
 def test_keyboard_only_use_reaches_every_control_with_labels(page):

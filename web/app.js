@@ -48,6 +48,7 @@ const view = {
   progress: $("progress"),
   progressText: $("progress-text"),
   player: $("player"),
+  spokenBy: $("spoken-by"),
   firstSound: $("first-sound"),
   chunks: $("chunks"),
   audioSeconds: $("audio-seconds"),
@@ -85,6 +86,7 @@ function showProgress(percent) {
 }
 
 function showFacts(status) {
+  if (status.engine) view.spokenBy.textContent = `${status.engine} · ${status.voice || "default voice"}`;
   if (status.chunk_count !== undefined) {
     view.chunks.textContent = status.chunks_total
       ? `${status.chunk_count} of ${status.chunks_total}`
@@ -97,7 +99,9 @@ function showFacts(status) {
 
 function resetFacts() {
   showProgress(0);
-  for (const fact of [view.firstSound, view.chunks, view.audioSeconds, view.segments]) fact.textContent = "–";
+  for (const fact of [view.spokenBy, view.firstSound, view.chunks, view.audioSeconds, view.segments]) {
+    fact.textContent = "–";
+  }
   window.audiostream.firstSoundMs = null;
 }
 
@@ -119,17 +123,42 @@ function fillSelect(select, options, selected) {
   );
 }
 
+// The engine the server picks for a language when the request names none.
+function defaultEngineFor(lang) {
+  return catalog.engines.find((engine) => engine.default_for?.includes(lang))?.name;
+}
+
+// "Best for the language" offers every engine's languages; a chosen engine, only its own.
+function languagesOffered(engine) {
+  if (engine) return engine.languages;
+  const byCode = new Map();
+  for (const candidate of catalog.engines) {
+    for (const language of candidate.languages) if (!byCode.has(language.code)) byCode.set(language.code, language);
+  }
+  return [...byCode.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 function fillLanguagesAndVoices() {
   const engine = catalog.engines.find((candidate) => candidate.name === view.engine.value);
-  if (!engine) return;
+  if (view.engine.value && !engine) return;
   const previous = view.lang.value || catalog.default_lang;
-  const codes = engine.languages.map((language) => language.code);
+  const languages = languagesOffered(engine);
+  const codes = languages.map((language) => language.code);
   fillSelect(
     view.lang,
-    engine.languages.map((language) => ({ value: language.code, label: `${language.name} (${language.code})` })),
+    languages.map((language) => ({ value: language.code, label: `${language.name} (${language.code})` })),
     codes.includes(previous) ? previous : codes.includes(catalog.default_lang) ? catalog.default_lang : codes[0],
   );
-  fillSelect(view.voice, [{ value: "", label: "Default" }, ...engine.voices.map((v) => ({ value: v, label: v }))], "");
+  const voices = engine ? engine.voices : [];
+  fillSelect(view.voice, [{ value: "", label: "Default" }, ...voices.map((v) => ({ value: v, label: v }))], "");
+  nameTheAutomaticEngine();
+}
+
+function nameTheAutomaticEngine() {
+  const automatic = view.engine.options[0];
+  if (!automatic || automatic.value !== "") return;
+  const picked = defaultEngineFor(view.lang.value);
+  automatic.textContent = picked ? `Best for the language (${picked})` : "Best for the language";
 }
 
 async function loadCatalog() {
@@ -143,8 +172,8 @@ async function loadCatalog() {
   }
   fillSelect(
     view.engine,
-    catalog.engines.map((engine) => ({ value: engine.name, label: engine.name })),
-    catalog.default_engine,
+    [{ value: "", label: "Best for the language" }, ...catalog.engines.map((e) => ({ value: e.name, label: e.name }))],
+    "",
   );
   fillLanguagesAndVoices();
   updateCounter();
@@ -356,6 +385,7 @@ view.prompt.addEventListener("keydown", (event) => {
 });
 view.prompt.addEventListener("input", updateCounter);
 view.engine.addEventListener("change", fillLanguagesAndVoices);
+view.lang.addEventListener("change", nameTheAutomaticEngine);
 
 updateCounter();
 loadCatalog();

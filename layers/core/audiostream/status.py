@@ -43,6 +43,9 @@ def describe_status(session: Session, stalled: str | None = None) -> dict:
         "state": session.state.value,
         "status": status_sentence(session),
         "playlist": session.playlist,
+        "engine": session.engine,
+        "voice": session.voice,  # null: the engine's own default (espeak-ng's base voice for the language)
+        "lang": session.lang,
     }
     if session.state is not State.PENDING:
         answer.update(
