@@ -74,7 +74,7 @@ def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
     # Filtered in the frequency domain; the padding holds the high pass's decay, so nothing wraps
     # round, and a power of two keeps the transform fast (an odd length can be ten times slower).
     size = 1 << (samples.size + rate // 4 - 1).bit_length()
-    spectrum = np.fft.rfft(samples.astype(np.float32), size)
+    spectrum = np.fft.rfft(samples.astype(np.float32, copy=False), size)  # single precision: twice as fast
     weighted = np.fft.irfft(spectrum * _k_weighting_gains(size, rate), size)[: samples.size].astype(np.float64)
     block, hop = int(_BLOCK_SECONDS * rate), int(_HOP_SECONDS * rate)
     if samples.size < block:
@@ -105,14 +105,14 @@ def limited(samples: np.ndarray, rate: int, ceiling: float = 10 ** (CEILING_DBFS
         return samples
     width = max(1, int(_LIMITER_SECONDS * rate))
     blocks = -(-samples.size // width)
-    need = np.ones(blocks * width)
+    need = np.ones(blocks * width, dtype=samples.dtype)
     need[: samples.size] = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     lowest = need.reshape(blocks, width).min(axis=1)
     # Each 10 ms block gets the lowest gain it or a neighbour needs, and the gain runs in straight
     # lines between block centres: both ends of every line are at most what each sample under it needs.
     held = np.minimum(lowest, np.minimum(np.r_[1.0, lowest[:-1]], np.r_[lowest[1:], 1.0]))
     gain = np.interp(np.arange(samples.size), np.arange(blocks) * width + (width - 1) / 2, held)
-    return samples * gain
+    return samples * gain.astype(samples.dtype)
 
 
 class LoudnessLeveller:
@@ -130,7 +130,7 @@ class LoudnessLeveller:
 
     def level(self, pcm: bytes) -> bytes:
         """16-bit mono PCM in, the same levelled out."""
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)
         if samples.size == 0:
             return pcm
         self._powers.append(block_powers(samples, self.sample_rate))
@@ -139,16 +139,17 @@ class LoudnessLeveller:
         if math.isfinite(loudness):
             self._gain = 10 ** (min(self.target_lufs - loudness, _MAX_GAIN_DB) / 20)
         gain = self._gain if self._gain is not None else 1.0
-        gains = np.full(samples.size, gain)
+        gains = np.full(samples.size, gain, dtype=np.float32)
         if previous is not None and previous != gain:
             ramp = min(samples.size, int(_RAMP_SECONDS * self.sample_rate))
             gains[:ramp] = np.linspace(previous, gain, ramp, endpoint=False)
-        out = limited(samples * gains, self.sample_rate)
-        # What the limiter took off the peaks it took off the loudness too: give it back once (the
-        # limiter then holds the new peaks), as measured by the energy the piece lost.
-        raised, lost = samples * gains, _energy_ratio(out, samples * gains)
+        wanted = samples * gains
+        out = limited(wanted, self.sample_rate)
+        # What the limiter took off the peaks it took off the loudness too: give it back once,
+        # measured by the energy the piece lost (the limiter then holds the new peaks).
+        lost = _energy_ratio(out, wanted)
         if lost < _LIMITER_LOSS_TO_REPAY:
-            out = limited(raised / math.sqrt(lost), self.sample_rate)
+            out = limited(wanted * np.float32(1 / math.sqrt(lost)), self.sample_rate)
         return (np.clip(out, -1.0, 32767 / 32768) * 32768.0).round().astype("<i2").tobytes()
 
 
