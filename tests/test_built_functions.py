@@ -65,9 +65,11 @@ from support.template import (
     actions,
     function,
     function_environment,
+    function_layers,
     load_template,
     parameter_values,
     resources,
+    text_of,
 )
 
 pytestmark = pytest.mark.build
@@ -81,6 +83,8 @@ LOCAL_NAMES = {"SessionsTable": "built-sessions", "MediaBucket": "built-media", 
 OPENAI_KEY = "sk-from-the-parameter-store"
 # The template's parameters for the deployment these runs stand for (the defaults for the others).
 DEPLOYED = {"EnablePolly": "true"}
+# The deployment with the neural voice, the largest there is: what the size limit is checked on.
+NEURAL = {"EnableNeuralVoice": "true"}
 LLM_ANSWER = "Lighthouses guide ships along dark coasts. Their keepers once lived in the towers."
 
 
@@ -89,12 +93,22 @@ LLM_ANSWER = "Lighthouses guide ships along dark coasts. Their keepers once live
 
 @pytest.fixture(scope="module")
 def built():
-    """`sam build` as a user runs it; the venv's python3.12 is first on PATH, as sam needs."""
+    """`sam build` as a user runs it; the venv's python3.12 is first on PATH, as sam needs. With the
+    neural voice on: sam builds every layer of the template whatever its condition (so the output is the
+    same either way), and the runs below choose their deployment's layers from it."""
     sam = TOOLS_BIN / "sam"
     if not sam.exists():
         pytest.fail(f"{sam} is missing: `make test` installs the template tools (make tools)")
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run([str(sam), "build"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    overrides = " ".join(f"{name}={value}" for name, value in NEURAL.items())
+    result = subprocess.run(
+        [str(sam), "build", "--parameter-overrides", overrides],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return BUILD
 
@@ -110,14 +124,7 @@ def granted(name: str, parameters: Parameters = DEPLOYED) -> set[str]:
 
 def resolve(value, parameters: Parameters = DEPLOYED) -> str:
     """A template value as CloudFormation would give it, with this stack's names."""
-    if isinstance(value, dict) and list(value) == ["Ref"]:
-        ref = value["Ref"]
-        if ref in load_template()["Parameters"]:
-            return parameter_value(ref, parameters)
-        assert ref in LOCAL_NAMES, f"the test gives no local name to {ref}, which a function's environment names"
-        return LOCAL_NAMES[ref]
-    assert isinstance(value, (str, int, float)), f"cannot resolve {value!r}"
-    return str(value)
+    return text_of(value, parameters, LOCAL_NAMES)
 
 
 def template_environment(name: str, parameters: Parameters = DEPLOYED) -> dict[str, str]:
@@ -693,20 +700,33 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     assert " ".join(request["text"] for request in stack.google.requests[before:]) == LLM_ANSWER
     assert stack.playlist(expanded).is_endlist
 
-    # Polly: its default voice for the language, then SynthesizeSpeech of the text. (moto's Polly
-    # answers 4 samples of silence, too short for a segment: the stream is closed and empty.)
+    # Polly: SynthesizeSpeech of the text, in the voice start chose for the language and stored with
+    # the session (so generate need not look it up). (moto's Polly answers 4 samples of silence, too
+    # short for a segment: the stream is closed and empty.)
     polly_session = stack.copy_of("polly")
     polly = stack.invoke("GenerateFunction", stack.generate_event(polly_session), used)
     assert polly.answer == {"session_id": polly_session, "outcome": "SUCCESS"}
-    assert [call["operation"] for call in polly.calls if call["service"] == "polly"] == [
-        "DescribeVoices",
-        "SynthesizeSpeech",
-    ]
+    assert [call["operation"] for call in polly.calls if call["service"] == "polly"] == ["SynthesizeSpeech"]
     (synthesis,) = polly.calls_to("SynthesizeSpeech")
     assert synthesis["params"]["Text"] == stack.words[polly_session] and synthesis["params"]["VoiceId"]
     assert synthesis["params"]["OutputFormat"] == "pcm" and synthesis["params"]["Engine"] == "standard"
     item, playlist = stack.item(polly_session), stack.playlist(polly_session)
     assert item["state"] == "SUCCESS" and playlist.is_endlist and int(item["segments"]) == len(playlist.segments)
+
+    # Polly with the language model: the model is told the language by Polly's name for it
+    # (DescribeVoices), then its words are spoken.
+    polly_llm_session = stack.copy_of("polly", text_given={"BOOL": False})
+    polly_llm = stack.invoke(
+        "GenerateFunction",
+        stack.generate_event(polly_llm_session),
+        used,
+        OPENAI_MODEL="local-story-model",
+        OPENAI_BASE_URL=stack.openai.base_url,
+    )
+    assert polly_llm.answer == {"session_id": polly_llm_session, "outcome": "SUCCESS"}
+    operations = [call["operation"] for call in polly_llm.calls if call["service"] == "polly"]
+    assert operations[0] == "DescribeVoices" and set(operations[1:]) == {"SynthesizeSpeech"}, operations
+    assert " ".join(call["params"]["Text"] for call in polly_llm.calls_to("SynthesizeSpeech")) == LLM_ANSWER
 
     # TTS fails: FAILURE with the reason, the playlist closed.
     failing = stack.copy_of("gtts")
@@ -833,12 +853,16 @@ def _generate_polly(stack: Stack) -> tuple[dict, dict]:
     return stack.generate_event(stack.copy_of("polly")), {}
 
 
-def _generate_llm(stack: Stack) -> tuple[dict, dict]:
-    session_id = stack.copy_of("gtts", text_given={"BOOL": False})
+def _generate_llm(stack: Stack, engine: str = "gtts") -> tuple[dict, dict]:
+    session_id = stack.copy_of(engine, text_given={"BOOL": False})
     return stack.generate_event(session_id), {
         "OPENAI_MODEL": "local-story-model",
         "OPENAI_BASE_URL": stack.openai.base_url,
     }
+
+
+def _generate_polly_llm(stack: Stack) -> tuple[dict, dict]:
+    return _generate_llm(stack, "polly")
 
 
 def _drain(stack: Stack) -> tuple[dict, dict]:
@@ -864,7 +888,7 @@ PATHS_NEEDING = {
     ("GenerateFunction", "dynamodb:UpdateItem"): _generate,
     ("GenerateFunction", "s3:PutObject"): _generate,
     ("GenerateFunction", "ssm:GetParameter"): _generate_llm,
-    ("GenerateFunction", "polly:DescribeVoices"): _generate_polly,
+    ("GenerateFunction", "polly:DescribeVoices"): _generate_polly_llm,  # the language's name for the model
     ("GenerateFunction", "polly:SynthesizeSpeech"): _generate_polly,
     ("FailedGenerationsFunction", "dynamodb:GetItem"): _drain,
     ("FailedGenerationsFunction", "dynamodb:UpdateItem"): _drain,
@@ -911,16 +935,38 @@ def test_the_layers_hold_what_the_functions_need(built):
     version = subprocess.run([str(ffmpeg), "-hide_banner", "-version"], capture_output=True, text=True).stdout
     assert version.startswith("ffmpeg version 7.0.2-static")
     core = built / "CoreLayer" / "python"
-    for package in ("audiostream", "fastapi", "mangum", "gtts", "m3u8", "aws_lambda_powertools", "boto3", "openai"):
+    for package in (
+        "audiostream",
+        "fastapi",
+        "mangum",
+        "gtts",
+        "m3u8",
+        "aws_lambda_powertools",
+        "boto3",
+        "openai",
+        "numpy",
+    ):
         assert (core / package).is_dir(), f"{package} is missing from the core layer"
-    # Every pinned requirement, at its pinned version.
-    installed = {path.name.lower() for path in core.glob("*.dist-info")}
-    for line in (REPO / "layers" / "core" / "requirements.txt").read_text().splitlines():
-        requirement = line.split("#")[0].strip()
-        if requirement:
-            name, version = re.sub(r"\[.*\]", "", requirement).split("==")
-            expected = f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.dist-info"
-            assert expected in installed, f"{requirement} is not in the core layer"
+    neural = built / "NeuralVoiceLayer" / "python"
+    assert (neural / "hibari" / "assets" / "hibari.onnx").is_file() and (neural / "onnxruntime" / "capi").is_dir()
+    # Every pinned requirement, at its pinned version; the neural layer holds its own two only (numpy
+    # comes from the core layer, onnxruntime's model tools' dependencies are never imported).
+    for layer, folder in (("core", core), ("neural", neural)):
+        installed = {path.name.lower() for path in folder.glob("*.dist-info")}
+        expected = set()
+        for line in (REPO / "layers" / layer / "requirements.txt").read_text().splitlines():
+            requirement = line.split("#")[0].strip()
+            if requirement:
+                name, version = re.sub(r"\[.*\]", "", requirement).split("==")
+                expected.add(f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.dist-info")
+        assert expected <= installed, f"missing from the {layer} layer: {sorted(expected - installed)}"
+        if layer == "neural":
+            assert installed == expected, f"the neural layer holds more than its requirements: {sorted(installed)}"
+    # Nothing that only a build or a type checker reads (see the layers' Makefiles).
+    for folder in (core, neural):
+        shipped = [path for path in folder.rglob("*") if path.name in ("__pycache__", "tests")]
+        shipped += [*folder.rglob("*.pyi"), *folder.glob("bin")]
+        assert not shipped, f"left in the layer: {[str(path.relative_to(built)) for path in shipped[:10]]}"
     assert set(FUNCTIONS) == set(resources("AWS::Serverless::Function"))
     for name in FUNCTIONS:
         assert (built / name / "app.py").is_file(), f"{name} was not built"
@@ -949,3 +995,126 @@ def test_the_core_layer_holds_nothing_of_the_dev_stack(built):
                 if imported.split(".")[0] in DEV_ONLY:
                     imports.setdefault(str(source.relative_to(core)), []).append(imported)
     assert imports == {}, f"the layer's audiostream imports dev-only packages: {imports}"
+
+
+# ---------------------------------------------------------------- the size limit, and the neural voice from its layer
+
+# Lambda's limit for a function and all its layers together, unzipped: 250 MB, as it counts them.
+UNZIPPED_LIMIT = 262_144_000
+
+
+def unzipped_size(folder: Path) -> int:
+    """What the folder weighs once Lambda has unzipped it: the bytes of its files."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def built_layers(name: str, parameters: Parameters) -> list[str]:
+    """The logical ids of the layers the function ``name`` gets in this deployment, in Lambda's order."""
+    return [layer["Ref"] for layer in function_layers(name, parameters)]
+
+
+def test_every_function_with_its_layers_fits_lambdas_unzipped_limit(built):
+    sizes = {folder.name: unzipped_size(folder) for folder in built.iterdir() if folder.is_dir()}
+    report, too_big = {}, []
+    lines = [f"unzipped size of each function with its layers (limit {UNZIPPED_LIMIT:,} bytes):"]
+    for label, parameters in (("EnableNeuralVoice=false", {}), ("EnableNeuralVoice=true", NEURAL)):
+        for name in FUNCTIONS:
+            parts = {name: sizes[name]} | {layer: sizes[layer] for layer in built_layers(name, parameters)}
+            total = sum(parts.values())
+            report.setdefault(label, {})[name] = {"total": total, **parts}
+            shown = ", ".join(f"{part} {size / 1e6:.1f}" for part, size in parts.items())
+            lines.append(f"  {label:24} {name:26} {total / 1e6:6.1f} MB  ({shown})")
+            if total >= UNZIPPED_LIMIT:
+                too_big.append(f"{name} ({label}): {total:,} bytes")
+    print("\n".join(lines))
+    (REPO / "test-output").mkdir(exist_ok=True)
+    (REPO / "test-output" / "function-sizes.json").write_text(json.dumps(report, indent=2) + "\n")
+    assert not too_big, "over Lambda's 250 MB unzipped:\n" + "\n".join([*too_big, *lines])
+
+
+NEURAL_RUN = """
+import json, sys, time
+started = time.monotonic()
+from audiostream.engines.hibari import HibariEngine
+engine = HibariEngine()
+engine.warm()
+warmed = time.monotonic() - started
+pcm = engine.synthesize("Hello from the layer.", "en", None)
+import hibari, numpy, onnxruntime
+print(json.dumps({
+    "pcm_bytes": len(pcm),
+    "warm_seconds": warmed,
+    "files": {module.__name__: module.__file__ for module in (hibari, numpy, onnxruntime)},
+    "path": sys.path,
+}))
+"""
+
+
+def run_with_only_the_layers(built: Path, name: str, parameters: Parameters, code: str, tmp_path: Path, **env: str):
+    """``code`` in a python that sees the standard library, the built function's folder and its layers'
+    ``python/`` folders (Lambda's /var/task and /opt/python), nothing else; its last line of output as
+    JSON."""
+    folders = [built / name, *(built / layer / "python" for layer in built_layers(name, parameters))]
+    environment = {
+        "PYTHONPATH": os.pathsep.join(str(folder) for folder in folders if folder.is_dir()),
+        "PATH": "/nonexistent",
+        "HOME": str(tmp_path),  # no voice files of this machine's user
+        "LANG": "C.UTF-8",
+        "TMPDIR": str(tmp_path),
+        **env,
+    }
+    # -S: no site-packages; bytecode goes to a cache outside the build.
+    command = [BASE_PYTHON, "-S", "-X", f"pycache_prefix={tmp_path / 'pycache'}", "-c", code]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_built_neural_layer_speaks_with_nothing_but_the_layers(built, tmp_path):
+    """The pruned layers (core without numpy's extras, neural without onnxruntime's tools and C API
+    library, installed without their dependencies) still speak: the proof that nothing it needs was
+    left out."""
+    answer = run_with_only_the_layers(built, "GenerateFunction", NEURAL, NEURAL_RUN, tmp_path)
+    seconds = answer["pcm_bytes"] / 2 / 24000  # 16-bit mono at 24 kHz
+    assert seconds > 0.5, answer
+    assert answer["files"]["hibari"].startswith(str(built / "NeuralVoiceLayer" / "python")), answer
+    assert answer["files"]["onnxruntime"].startswith(str(built / "NeuralVoiceLayer" / "python")), answer
+    assert answer["files"]["numpy"].startswith(str(built / "CoreLayer" / "python")), answer
+    assert not [entry for entry in answer["path"] if "site-packages" in entry], answer["path"]
+    warm = answer["warm_seconds"]
+    print(f"neural voice from the built layers: {seconds:.2f} s of audio; imported, loaded and warmed in {warm:.2f} s")
+
+
+ENGINES_RUN = """
+import json
+from audiostream.catalog import describe_engines
+from audiostream.config import get_settings
+from audiostream.engines import default_engine
+settings = get_settings()
+catalog = describe_engines(settings)
+print(json.dumps({
+    "engines": {engine["name"]: engine["default_for"] for engine in catalog["engines"]},
+    "en": default_engine("en", settings),
+    "fr": default_engine("fr", settings),
+}))
+"""
+
+
+@pytest.mark.parametrize("parameters", [{}, NEURAL], ids=["default", "neural-voice"])
+def test_start_status_and_generate_agree_on_the_neural_voice(built, tmp_path, parameters):
+    """Each function that picks, lists or speaks engines, with its layers and the template's environment
+    for the deployment, offers the same engines and picks the same one for a request that names none:
+    the neural voice for English when it is enabled (its layer is there wherever it is offered), gTTS
+    otherwise. (The drain function uses no engine.)"""
+    neural = bool(parameters)
+    seen = {}
+    for name in ("StartFunction", "StatusFunction", "GenerateFunction"):
+        environment = template_environment(name, parameters)
+        answer = run_with_only_the_layers(built, name, parameters, ENGINES_RUN, tmp_path, **environment)
+        seen[name] = answer
+        assert ("hibari" in answer["engines"]) == neural, (name, answer)
+        assert answer["en"] == ("hibari" if neural else "gtts"), (name, answer)
+        assert answer["fr"] == "gtts", (name, answer)
+        if neural:
+            assert "en" in answer["engines"]["hibari"] and "en" not in answer["engines"]["gtts"], (name, answer)
+    assert len({json.dumps(answer, sort_keys=True) for answer in seen.values()}) == 1, seen

@@ -10,8 +10,9 @@ import json
 import re
 
 import pytest
+from pydantic import ValidationError
 
-from audiostream.config import Settings
+from audiostream.config import Settings, SpeechSettings
 from audiostream.sessions import Session
 from devstack.gateway import ROUTES
 
@@ -22,17 +23,20 @@ from support.template import (
     conditions,
     function,
     function_environment,
+    function_layers,
     load_template,
     parameter_values,
     policy_statements,
     resolved,
     resources,
     rule_failures,
+    text_of,
     tool,
 )
 
 # The deployments the tests look at: the defaults, and each optional part switched on.
 POLLY = {"EnablePolly": "true"}
+NEURAL = {"EnableNeuralVoice": "true"}
 CUSTOM_DOMAIN = {
     "ApiDomainName": "api.audio.example.com",
     "ApiCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/1a2b3c4d-0000-4000-8000-123456789abc",
@@ -43,7 +47,7 @@ MUTUAL_TLS = {
     "OriginClientCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/5e6f7a8b-0000-4000-8000-123456789abc",
 }
 WEB_ACL = {"WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/audiostream/0a1b2c3d-0000-4000-8000-1234"}
-EVERYTHING = {**POLLY, **CUSTOM_DOMAIN, **HOSTED_ZONE, **MUTUAL_TLS, **WEB_ACL}
+EVERYTHING = {**POLLY, **NEURAL, **CUSTOM_DOMAIN, **HOSTED_ZONE, **MUTUAL_TLS, **WEB_ACL}
 
 # ------------------------------------------------------------------ linters
 
@@ -239,11 +243,21 @@ def test_polly_is_offered_and_may_be_called_only_when_the_deployer_enables_it():
 def test_a_default_engine_the_deployment_does_not_offer_is_refused_at_deploy_time():
     assert load_template()["Parameters"]["TtsEngine"]["Default"] == "gtts"
     engines = load_template()["Parameters"]["TtsEngine"]["AllowedValues"]
-    for engine, enabled in itertools.product(engines, ("true", "false")):
-        parameters = {"TtsEngine": engine, "EnablePolly": enabled}
-        offered = function_environment("StartFunction", parameters)["TTS_ENGINES"].split(",")
+    for engine, enabled, neural in itertools.product(engines, ("true", "false"), ("true", "false")):
+        parameters = {"TtsEngine": engine, "EnablePolly": enabled, "EnableNeuralVoice": neural}
+        environment = function_environment("StartFunction", parameters)
+        offered = environment["TTS_ENGINES"].split(",")
+        preferred = text_of(environment["TTS_ENGINE"], parameters)
+        # Best first: the neural voice for English, then the chosen engine for everything else.
+        assert preferred.split(",") == ["hibari"] * (neural == "true") + [engine], parameters
         failures = rule_failures(parameters)
         assert bool(failures) == (engine not in offered), (parameters, failures)
+        # A deployment the rules accept passes the code's own check at cold start, and only those.
+        if failures:
+            with pytest.raises(ValidationError):
+                SpeechSettings(tts_engine=preferred, tts_engines=environment["TTS_ENGINES"])
+        else:
+            SpeechSettings(tts_engine=preferred, tts_engines=environment["TTS_ENGINES"])
     (message,) = rule_failures({"TtsEngine": "polly"})
     assert "EnablePolly=true" in message and "TtsEngine" in message
 
@@ -377,14 +391,57 @@ def test_a_function_of_its_own_drains_the_failed_invocations_even_when_generate_
 def test_layers_core_for_all_ffmpeg_for_generate_only():
     template = load_template()
     assert template["Globals"]["Function"]["Layers"] == [{"Ref": "CoreLayer"}]
-    assert function("GenerateFunction")["Layers"] == [{"Ref": "FfmpegLayer"}]
-    assert "Layers" not in function("StartFunction") and "Layers" not in function("StatusFunction")
-    layers = resources("AWS::Serverless::LayerVersion")
-    assert layers["CoreLayer"]["Metadata"]["BuildMethod"].startswith("python3.")
-    assert layers["FfmpegLayer"]["Metadata"]["BuildMethod"] == "makefile"
+    for name in FUNCTIONS:
+        expected = [{"Ref": "CoreLayer"}, *([{"Ref": "FfmpegLayer"}] if name == "GenerateFunction" else [])]
+        assert function_layers(name) == expected, name
+    layers = resources("AWS::Serverless::LayerVersion", NEURAL)
+    assert set(layers) == {"CoreLayer", "FfmpegLayer", "NeuralVoiceLayer"}
+    for name, layer in layers.items():
+        # Each is built by its own Makefile (pip for Lambda's platform, then pruned), whose target sam
+        # build calls by the layer's name.
+        assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "x86_64"}, name
+        makefile = REPO / layer["Properties"]["ContentUri"] / "Makefile"
+        assert re.search(rf"^build-{name}:", makefile.read_text(), re.MULTILINE), f"{makefile} builds no {name}"
+        assert layer["Properties"]["CompatibleRuntimes"] == [template["Globals"]["Function"]["Runtime"]]
     assert function("GenerateFunction")["Environment"]["Variables"]["FFMPEG_PATH"] == "/opt/bin/ffmpeg"
     runtime = template["Globals"]["Function"]["Runtime"]
     assert runtime in ("python3.12", "python3.13")
+
+
+# The functions that speak (generate) or pick and list engines (start, status): with the neural voice
+# offered, each must be able to load it, or start and status would disagree with generate about it.
+NEURAL_VOICE_USERS = ("StartFunction", "StatusFunction", "GenerateFunction")
+
+
+@pytest.mark.parametrize("others", [{}, POLLY], ids=["gtts", "polly-enabled"])
+def test_the_neural_voice_is_offered_and_its_layer_attached_only_when_the_deployer_enables_it(others):
+    assert load_template()["Parameters"]["EnableNeuralVoice"]["Default"] == "false"
+    neural_layer = {"Ref": "NeuralVoiceLayer"}
+    # Off (the default): no layer, no engine, no trace of it in the deployment.
+    assert not conditions(others)["NeuralVoiceEnabled"]
+    assert "NeuralVoiceLayer" not in resources(parameters=others)
+    deployed = resolved(others)
+    assert "hibari" not in json.dumps(deployed["Resources"]) + json.dumps(deployed["Globals"])
+    for name in FUNCTIONS:
+        assert neural_layer not in function_layers(name, others), name
+        assert function_environment(name, others)["TTS_ENGINE"] == {"Ref": "TtsEngine"}
+    # On: the layer, for the functions that use the voice, after their other layers; the engine
+    # offered, and first for the languages it speaks.
+    enabled = {**others, **NEURAL}
+    assert conditions(enabled)["NeuralVoiceEnabled"]
+    layer = resources(parameters=enabled)["NeuralVoiceLayer"]
+    assert layer["Condition"] == "NeuralVoiceEnabled"
+    assert layer["Properties"]["ContentUri"] == "layers/neural/"
+    for name in FUNCTIONS:
+        before = function_layers(name, others)
+        expected = [*before, neural_layer] if name in NEURAL_VOICE_USERS else before
+        assert function_layers(name, enabled) == expected, name
+        offered_before = function_environment(name, others)["TTS_ENGINES"].split(",")
+        environment = function_environment(name, enabled)
+        assert environment["TTS_ENGINES"].split(",") == [*offered_before, "hibari"], name
+        assert text_of(environment["TTS_ENGINE"], enabled) == "hibari,gtts", name
+        # It runs inside the function: no grant of any kind comes with it.
+        assert actions(name, enabled) == actions(name, others), name
 
 
 def test_the_routes_are_the_ones_the_local_stack_serves():

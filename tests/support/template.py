@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -179,6 +180,31 @@ def resources(kind: str | None = None, parameters: Parameters = None) -> dict[st
 
 def function(name: str, parameters: Parameters = None) -> dict:
     return resources("AWS::Serverless::Function", parameters)[name]["Properties"]
+
+
+def function_layers(name: str, parameters: Parameters = None) -> list:
+    """The layers the function ``name`` gets (as written: ``{"Ref": "CoreLayer"}``): those of Globals, then
+    its own (SAM appends a function's list to the global one, in this order; Lambda extracts them into
+    /opt one after the other)."""
+    own = function(name, parameters).get("Layers", [])
+    return [*resolved(parameters)["Globals"]["Function"].get("Layers", []), *own]
+
+
+def text_of(value, parameters: Parameters = None, names: Mapping[str, str] | None = None) -> str:
+    """A value as CloudFormation gives it, when it names only parameters and the resources in ``names``
+    (their stand-ins): a string, a number, ``Ref``, or ``Fn::Sub`` of a string."""
+    known = {**parameter_values(parameters), **(names or {})}
+
+    def named(name: str) -> str:
+        assert name in known, f"the tests give no value to {name}, which the template names here"
+        return known[name]
+
+    if isinstance(value, dict) and list(value) == ["Ref"]:
+        return named(value["Ref"])
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([^}!][^}]*)\}", lambda found: named(found.group(1)), value["Fn::Sub"])
+    assert isinstance(value, (str, int, float)) and not isinstance(value, bool), f"cannot resolve {value!r}"
+    return str(value)
 
 
 def function_environment(name: str, parameters: Parameters = None) -> dict:
