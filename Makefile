@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/b
                    done)
 
 # The slow groups (pytest markers, see pytest.ini) that `make check` leaves out.
-SLOW := stack or build or browser
+SLOW := stack or build or browser or recognition
 
 .PHONY: help run test check bench deploy sysdeps browser venv tools web clean
 

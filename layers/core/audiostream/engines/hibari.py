@@ -106,7 +106,8 @@ def _model(name: str):
         from hibari.g2p import G2P
 
         model = Hibari(voice=name, model=str(path), threads=1, g2p=G2P(british=VOICES[name].lang == "en-gb"))
-        model("Warm up, Kalamazoo.")  # the first run of an onnxruntime session is slow, and so is hibari's word net
+        # The first run of an onnxruntime session is slow, and a word no lexicon knows loads the word net.
+        model("Warm up, audiostream.")
     except Exception as error:
         logger.exception("hibari could not load its model")
         raise TtsError("the neural voice could not be loaded") from error
@@ -164,7 +165,8 @@ class HibariEngine(TtsEngine):
     def stream(self, text: str, lang: str, voice: str | None) -> Iterator[bytes]:
         model = _loaded(voice or self.default_voice(lang))
         try:
-            sentences = model.stream(text)
+            # A fixed seed for the noise part of the voice: the same words always make the same audio.
+            sentences = model.stream(text, seed=0)
             for wave in sentences:
                 yield _trimmed(wave)
         except TtsError:
