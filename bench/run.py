@@ -259,13 +259,16 @@ def one_long_session(stack: LocalStack, spoken: str, engine: str) -> dict:
 
 
 def ffmpeg_hls(input_options: list[str], folder: str) -> list[str]:
-    """The same HLS (AAC 64k, 44.1 kHz, 2 s fMP4 segments) as the stack writes, from stdin."""
-    return [
-        "ffmpeg", "-hide_banner", "-loglevel", "error", *input_options, "-i", "pipe:0",
-        "-c:a", "aac", "-b:a", "64k", "-ar", "44100", "-f", "hls", "-hls_time", "2",
-        "-hls_segment_type", "fmp4", "-hls_playlist_type", "event", "-hls_list_size", "0",
-        "-hls_segment_filename", f"{folder}/audio_%03d.m4s", f"{folder}/audio.m3u8",
-    ]  # fmt: skip
+    """The stack's own encoder command (audiostream.encoder: AAC 64k with its coder, 44.1 kHz, 2 s fMP4
+    segments), reading ``input_options`` from stdin instead of raw PCM, so that the limit and the
+    stack encode alike."""
+    sys.path.insert(0, str(REPO / "layers" / "core"))
+    from audiostream.encoder import HlsEncoder
+
+    command = HlsEncoder(Path(folder), 22050).command
+    start = command.index("-f")  # the raw-PCM input options, up to and including "-i pipe:0"
+    end = command.index("pipe:0") + 1
+    return [*command[:start], *input_options, "-i", "pipe:0", *command[end:]]
 
 
 def espeak_alone_seconds(spoken: str) -> float:

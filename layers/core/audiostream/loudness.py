@@ -8,7 +8,8 @@ the encoder:
 - **Loudness** is measured as EBU R128 / ITU-R BS.1770 defines it: K-weighted mean square over 400 ms
   blocks every 100 ms, gated at -70 LUFS and then 10 LU below the mean. The blocks of every piece so
   far are kept, so the gain follows the session's integrated loudness: set by the first piece, then
-  steadier with every piece. A gain change is ramped over 10 ms at the start of a piece.
+  steadier with every piece, and held once 30 s are measured. A gain change is ramped over 10 ms
+  at the start of a piece.
 - **Peaks** are held below a true peak of -3.5 dBTP (4x oversampled, as BS.1770 measures it: between
   two samples of 22 kHz speech the signal peaks up to 2 dB above both) by a limiter that sees the
   whole piece: the gain each sample needs is spread over its 5 ms block and the blocks beside it,
@@ -32,6 +33,10 @@ _ABSOLUTE_GATE_LUFS, _RELATIVE_GATE_LU = -70.0, -10.0
 _RAMP_SECONDS, _LIMITER_SECONDS = 0.010, 0.005
 _MAX_GAIN_DB = 30.0  # a near-silent piece is not raised into hiss
 _LIMITER_LOSS_TO_REPAY = 10 ** (-0.1 / 10)  # 0.1 dB
+_MAX_BOOST = 2.0  # what the limiter's loss may be repaid with, at most (6 dB)
+# A voice keeps its loudness: once this much of a session is measured, its gain is held, and the
+# pieces after it cost only the limiter.
+_MEASURED_SECONDS = 30.0
 
 
 def _biquad_response(b: tuple[float, float, float], a: tuple[float, float, float], frequencies, rate: int):
@@ -124,11 +129,16 @@ def true_peaks(samples: np.ndarray, from_level: float) -> np.ndarray:
     return peaks
 
 
-def limited(samples: np.ndarray, rate: int, ceiling: float = 10 ** (CEILING_DBTP / 20)) -> np.ndarray:
-    """``samples`` with every true peak above ``ceiling`` brought down smoothly, nothing else changed."""
+CEILING = 10 ** (CEILING_DBTP / 20)
+
+
+def limited(samples: np.ndarray, rate: int, ceiling: float = CEILING, peaks: np.ndarray | None = None) -> np.ndarray:
+    """``samples`` with every true peak above ``ceiling`` brought down smoothly, nothing else changed;
+    ``peaks``, if given, are the samples' true peaks (a caller that scales a piece scales its peaks)."""
     if samples.size == 0:
         return samples
-    peaks = true_peaks(samples, ceiling / 4)
+    if peaks is None:
+        peaks = true_peaks(samples, ceiling / 4)
     if peaks.max() <= ceiling:
         return samples
     width = max(1, int(_LIMITER_SECONDS * rate))
@@ -139,8 +149,15 @@ def limited(samples: np.ndarray, rate: int, ceiling: float = 10 ** (CEILING_DBTP
     # Each 5 ms block gets the lowest gain it or a neighbour needs, and the gain runs in straight
     # lines between block centres: both ends of every line are at most what each sample under it needs.
     held = np.minimum(lowest, np.minimum(np.r_[1.0, lowest[:-1]], np.r_[lowest[1:], 1.0]))
-    gain = np.interp(np.arange(samples.size), np.arange(blocks) * width + (width - 1) / 2, held)
-    return samples * gain.astype(samples.dtype)
+    # Only the blocks whose line does not stay at 1 need computing (most of a piece does).
+    touched = np.flatnonzero(held < 1.0)
+    touched = np.unique(np.concatenate((touched - 1, touched, touched + 1)).clip(0, blocks - 1))
+    positions = (touched[:, None] * width + np.arange(width)[None, :]).ravel()
+    positions = positions[positions < samples.size]
+    out = samples.copy()
+    centres = np.arange(blocks) * width + (width - 1) / 2
+    out[positions] *= np.interp(positions, centres, held).astype(samples.dtype)
+    return out
 
 
 class LoudnessLeveller:
@@ -150,6 +167,7 @@ class LoudnessLeveller:
         self.sample_rate = sample_rate
         self.target_lufs = target_lufs
         self._powers: list[np.ndarray] = []
+        self._measured = 0  # samples measured so far
         self._gain: float | None = None
 
     @property
@@ -161,18 +179,23 @@ class LoudnessLeveller:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)
         if samples.size == 0:
             return pcm
-        self._powers.append(block_powers(samples, self.sample_rate))
-        loudness = integrated_loudness(np.concatenate(self._powers))
         previous = self._gain
-        if math.isfinite(loudness):
-            self._gain = 10 ** (min(self.target_lufs - loudness, _MAX_GAIN_DB) / 20)
+        if self._measured < _MEASURED_SECONDS * self.sample_rate:
+            self._powers.append(block_powers(samples, self.sample_rate))
+            self._measured += samples.size
+            loudness = integrated_loudness(np.concatenate(self._powers))
+            if math.isfinite(loudness):
+                self._gain = 10 ** (min(self.target_lufs - loudness, _MAX_GAIN_DB) / 20)
         gain = self._gain if self._gain is not None else 1.0
         gains = np.full(samples.size, gain, dtype=np.float32)
         if previous is not None and previous != gain:
             ramp = min(samples.size, int(_RAMP_SECONDS * self.sample_rate))
             gains[:ramp] = np.linspace(previous, gain, ramp, endpoint=False)
         wanted = samples * gains
-        out = limited(wanted, self.sample_rate)
+        # True peaks once, from low enough that the boosts below cannot lift a sample they skipped
+        # over the ceiling: scaling the piece scales them.
+        peaks = true_peaks(wanted, CEILING / (4 * _MAX_BOOST))
+        out = limited(wanted, self.sample_rate, peaks=peaks)
         # What the limiter took off the peaks it took off the loudness too: give it back, as measured
         # by the energy the piece lost (the limiter then holds the new peaks). Three rounds bring
         # peaky speech (espeak-ng's) within about 0.5 LU of the target.
@@ -181,8 +204,8 @@ class LoudnessLeveller:
             lost = _energy_ratio(out, wanted)
             if lost >= _LIMITER_LOSS_TO_REPAY:
                 break
-            boost /= math.sqrt(lost)
-            out = limited(wanted * np.float32(boost), self.sample_rate)
+            boost = min(_MAX_BOOST, boost / math.sqrt(lost))
+            out = limited(wanted * np.float32(boost), self.sample_rate, peaks=peaks * np.float32(boost))
         return (np.clip(out, -1.0, 32767 / 32768) * 32768.0).round().astype("<i2").tobytes()
 
 
