@@ -682,14 +682,14 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     assert not again.calls_to("PutObject") and stack.item(spoken)["state"] == "SUCCESS"
 
     # The language model writes the words; its key comes from SSM (OPENAI_API_KEY_PARAMETER).
+    with_the_model = {"OPENAI_MODEL": "local-story-model", "OPENAI_BASE_URL": stack.openai.base_url}
     expanded = stack.start()
     before, asked = len(stack.google.requests), len(stack.openai.requests)
     llm = stack.invoke(
         "GenerateFunction",
         stack.generate_event(expanded),
         used,
-        OPENAI_MODEL="local-story-model",
-        OPENAI_BASE_URL=stack.openai.base_url,
+        **with_the_model,
     )
     assert llm.answer == {"session_id": expanded, "outcome": "SUCCESS"}
     (get_parameter,) = llm.calls_to("GetParameter")
@@ -720,8 +720,7 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
         "GenerateFunction",
         stack.generate_event(polly_llm_session),
         used,
-        OPENAI_MODEL="local-story-model",
-        OPENAI_BASE_URL=stack.openai.base_url,
+        **with_the_model,
     )
     assert polly_llm.answer == {"session_id": polly_llm_session, "outcome": "SUCCESS"}
     operations = [call["operation"] for call in polly_llm.calls if call["service"] == "polly"]

@@ -170,10 +170,6 @@ class LoudnessLeveller:
         self._measured = 0  # samples measured so far
         self._gain: float | None = None
 
-    @property
-    def gain_db(self) -> float | None:
-        return None if self._gain is None else 20 * math.log10(self._gain)
-
     def level(self, pcm: bytes) -> bytes:
         """16-bit mono PCM in, the same levelled out."""
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)

@@ -169,8 +169,6 @@ class HibariEngine(TtsEngine):
             sentences = model.stream(text, seed=0)
             for wave in sentences:
                 yield _trimmed(wave)
-        except TtsError:
-            raise
         except Exception as error:
             logger.exception("hibari failed")
             raise TtsError("the neural voice failed on this text") from error
