@@ -147,3 +147,12 @@ def test_every_engine_stream_is_at_the_target_loudness_under_the_true_peak_limit
     print(f"\n{engine}, {name}: {stream.integrated_lufs:.1f} LUFS, true peak {stream.true_peak_dbtp:.1f} dBTP")
     assert stream.integrated_lufs == pytest.approx(TARGET_LUFS, abs=1.5)
     assert stream.true_peak_dbtp < -1.0
+
+
+def test_numpy_multiplies_on_one_thread_beside_the_engine():
+    # OpenBLAS spreads every product over all cores and leaves its threads spinning: the leveller
+    # would take the cores the engine and ffmpeg need.
+    from threadpoolctl import threadpool_info
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)

@@ -7,6 +7,7 @@ complete once ffmpeg's playlist names it (the muxer rewrites that playlist by re
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from .hls import INIT_NAME, Segment, parse_segments, segment_name, segment_name_
 from .observability import logger
 
 _LOCAL_PLAYLIST = "ffmpeg.m3u8"
+# ffmpeg's input pipe holds this much PCM (22 s at 24 kHz), so that a whole sentence is handed over at
+# once and ffmpeg encodes it while the engine makes the next. Through the default 64 KiB pipe each
+# write waited until ffmpeg had read all but the last 64 KiB, and speaking and encoding took turns:
+# five minutes of hibari took 4.4 s instead of 2.8 s. 1 MiB is the most an unprivileged process may
+# ask for (fs.pipe-max-size).
+INPUT_PIPE_BYTES = 1 << 20
 
 
 class EncoderError(Exception):
@@ -89,6 +96,10 @@ class HlsEncoder:
                 )
         except OSError as error:
             raise EncoderError("ffmpeg could not be started") from error
+        try:
+            fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, INPUT_PIPE_BYTES)
+        except OSError:  # a user over the kernel's pipe quota keeps the default: slower, not wrong
+            logger.warning("ffmpeg's input pipe could not be widened", extra={"bytes": INPUT_PIPE_BYTES})
 
     def write(self, pcm: bytes) -> None:
         try:
