@@ -41,6 +41,8 @@ def test_an_empty_variable_means_the_default_and_lists_are_comma_separated(setti
         ("AAC_BITRATE", "loud", "AAC_BITRATE='loud'"),
         ("STALL_SECONDS", "10", "STALL_SECONDS=10 must be longer than HEARTBEAT_SECONDS=15"),
         ("SESSION_TTL_DAYS", "-1", "SESSION_TTL_DAYS='-1'"),
+        ("LONGEST_SEGMENT_SECONDS", "1", "LONGEST_SEGMENT_SECONDS=1 is shorter than SEGMENT_SECONDS=2"),
+        ("LONGEST_SEGMENT_SECONDS", "11", "LONGEST_SEGMENT_SECONDS='11'"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(settings, monkeypatch, variable, value, words):

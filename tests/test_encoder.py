@@ -29,4 +29,4 @@ def test_a_sentence_is_handed_over_while_ffmpeg_is_busy(tmp_path):
     writer.join()
     encoder.close()
     assert handed_over, "the write waited for ffmpeg"
-    assert sum(segment.duration for segment in encoder.finished_segments()) == pytest.approx(10.0, abs=0.05)
+    assert sum(segment.duration for segment in encoder.finished_parts()) == pytest.approx(10.0, abs=0.05)

@@ -1,7 +1,6 @@
 import m3u8
-import pytest
 
-from audiostream.hls import Segment, parse_segments, render_playlist, target_duration
+from audiostream.hls import Segment, parse_segments, render_playlist
 
 
 def parse(text: str) -> m3u8.M3U8:
@@ -32,11 +31,6 @@ def test_an_ended_playlist_carries_endlist():
     text = render_playlist([Segment("audio_000.m4s", 1.5)], target=2, ended=True)
     assert parse(text).is_endlist
     assert text.rstrip().endswith("#EXT-X-ENDLIST")
-
-
-@pytest.mark.parametrize("seconds, expected", [(2.0, 2), (2.5, 3), (1.0, 1), (0.5, 1), (6, 6)])
-def test_target_duration_covers_every_segment_rounded(seconds, expected):
-    assert target_duration(seconds) == expected
 
 
 def test_segments_are_read_back_from_a_playlist_in_order():

@@ -62,7 +62,10 @@ class SpeechSettings(_FromEnvironment):
     default_lang: str = "en"
     first_chunk_max_chars: Count = 80
     chunk_max_chars: Count = 300
+    # The first segments' length (ffmpeg's parts), and the longest a segment becomes when parts are
+    # joined while the stream is far ahead of its listener (the playlist's target duration).
     segment_seconds: Seconds = 2.0
+    longest_segment_seconds: Annotated[int, Field(ge=1, le=10)] = 4
     aac_bitrate: Annotated[str, Field(pattern=r"^[1-9][0-9]*k$")] = "64k"
     audio_sample_rate: Annotated[int, Field(ge=8000, le=96000)] = 44100
     ffmpeg_path: str = "ffmpeg"
@@ -73,6 +76,11 @@ class SpeechSettings(_FromEnvironment):
     polly_engine: Literal["standard", "neural", "long-form", "generative"] = "standard"
     # Integrated loudness (EBU R128) every engine's stream is levelled to; see loudness.py.
     loudness_lufs: Annotated[float, Field(ge=-40, le=-6)] = -16.0
+
+    @property
+    def target_duration(self) -> int:
+        """The playlists' EXT-X-TARGETDURATION, which must not change while a playlist grows."""
+        return self.longest_segment_seconds
 
     @field_validator("tts_engine", "tts_engines", mode="before")
     @classmethod
@@ -90,6 +98,11 @@ class SpeechSettings(_FromEnvironment):
         for name in self.tts_engine:
             if name not in self.tts_engines:
                 raise ValueError(f"TTS_ENGINE={name!r} is not offered by TTS_ENGINES={','.join(self.tts_engines)}")
+        if self.longest_segment_seconds < self.segment_seconds:
+            raise ValueError(
+                f"LONGEST_SEGMENT_SECONDS={self.longest_segment_seconds} is shorter than "
+                f"SEGMENT_SECONDS={self.segment_seconds:g}"
+            )
         return self
 
 

@@ -1,8 +1,9 @@
-"""One ffmpeg process per session: a continuous PCM stream in, AAC in fMP4 HLS segments out.
+"""One ffmpeg process per session: a continuous PCM stream in, AAC in fMP4 HLS parts out.
 
 All chunks go through the same encoder, so the AAC stream has no gaps or priming clicks at chunk
-joins. ffmpeg writes its segments and its own playlist into a working directory; a segment is
-complete once ffmpeg's playlist names it (the muxer rewrites that playlist by rename, atomically).
+joins. ffmpeg writes its segments (the publisher's parts) and its own playlist into a working
+directory; a part is complete once ffmpeg's playlist names it (the muxer rewrites that playlist by
+rename, atomically).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import fcntl
 import subprocess
 from pathlib import Path
 
-from .hls import INIT_NAME, Segment, parse_segments, segment_name, segment_name_pattern
+from .hls import INIT_NAME, Segment, parse_segments
 from .observability import logger
 
 _LOCAL_PLAYLIST = "ffmpeg.m3u8"
+# ffmpeg's segments are parts of what the publisher uploads (one part, or several joined), so they
+# have names of their own, kept in the working directory.
+_PART_PATTERN = "part_%05d.m4s"
 # ffmpeg's input pipe holds this much PCM (22 s at 24 kHz), so that a whole sentence is handed over at
 # once and ffmpeg encodes it while the engine makes the next. Through the default 64 KiB pipe each
 # write waited until ffmpeg had read all but the last 64 KiB, and speaking and encoding took turns:
@@ -34,7 +38,7 @@ class HlsEncoder:
         input_rate: int,
         *,
         ffmpeg: str = "ffmpeg",
-        segment_seconds: float = 2.0,
+        part_seconds: float = 2.0,
         bitrate: str = "64k",
         output_rate: int = 44100,
     ):
@@ -72,13 +76,13 @@ class HlsEncoder:
             "-f",
             "hls",
             "-hls_time",
-            f"{segment_seconds:g}",
+            f"{part_seconds:g}",
             "-hls_segment_type",
             "fmp4",
             "-hls_fmp4_init_filename",
             INIT_NAME,
             "-hls_segment_filename",
-            str(self.workdir / segment_name_pattern()),
+            str(self.workdir / _PART_PATTERN),
             "-hls_playlist_type",
             "event",
             "-hls_list_size",
@@ -110,7 +114,7 @@ class HlsEncoder:
             raise EncoderError(f"ffmpeg stopped mid-stream ({self._failure()})") from error
 
     def close(self, timeout: float = 60.0) -> None:
-        """End the input and wait until ffmpeg has written its last segment."""
+        """End the input and wait until ffmpeg has written its last part."""
         try:
             self._process.stdin.close()
         except BrokenPipeError:
@@ -133,17 +137,17 @@ class HlsEncoder:
         return self.workdir / INIT_NAME
 
     def init_written(self) -> bool:
-        """ffmpeg closes init.mp4 before it opens the first segment: once that exists, init is whole."""
-        return (self.workdir / segment_name(0)).exists()
+        """ffmpeg closes init.mp4 before it opens the first part: once that exists, init is whole."""
+        return (self.workdir / (_PART_PATTERN % 0)).exists()
 
-    def finished_segments(self) -> list[Segment]:
+    def finished_parts(self) -> list[Segment]:
         try:
             return parse_segments((self.workdir / _LOCAL_PLAYLIST).read_text())
         except FileNotFoundError:
             return []
 
-    def segment_path(self, segment: Segment) -> Path:
-        return self.workdir / segment.name
+    def part_path(self, part: Segment) -> Path:
+        return self.workdir / part.name
 
     def _failure(self) -> str:
         """The exit code, for the public error; ffmpeg's own last words (paths, options) go to the log."""

@@ -9,7 +9,7 @@ with ``#EXT-X-ENDLIST`` over the segments it already names (all uploaded, by the
 from __future__ import annotations
 
 from .config import get_settings
-from .hls import close_playlist, render_playlist, target_duration
+from .hls import close_playlist, render_playlist
 from .observability import MetricUnit, emit_metric, logger, session_log_context
 from .sessions import SessionStore, SessionUpdate, State, TransitionRefused, is_session_id
 from .storage import MediaStore
@@ -43,9 +43,7 @@ def end_failed_invocation(record: dict) -> str:
             return "already ended"
         playlist = media.get_playlist(session_id)
         closed = (
-            close_playlist(playlist)
-            if playlist
-            else render_playlist([], target_duration(settings.speech.segment_seconds), ended=True)
+            close_playlist(playlist) if playlist else render_playlist([], settings.speech.target_duration, ended=True)
         )
         media.put_playlist(session_id, closed)
         reason = failure_reason(record)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import m3u8
@@ -17,21 +16,10 @@ def segment_name(index: int) -> str:
     return f"{_SEGMENT_STEM}{index:0{_SEGMENT_DIGITS}d}{_SEGMENT_SUFFIX}"
 
 
-def segment_name_pattern() -> str:
-    """The segment names as a printf-style pattern (what ffmpeg's hls muxer takes)."""
-    return f"{_SEGMENT_STEM}%0{_SEGMENT_DIGITS}d{_SEGMENT_SUFFIX}"
-
-
 @dataclass(frozen=True)
 class Segment:
     name: str
     duration: float
-
-
-def target_duration(segment_seconds: float) -> int:
-    # Audio segments are cut on AAC frame boundaries, so they overrun the target by at most one
-    # frame (~23 ms), which rounds away; the value must never change while the playlist grows.
-    return max(1, math.ceil(segment_seconds))
 
 
 def render_playlist(segments: list[Segment], target: int, ended: bool) -> str:

@@ -22,7 +22,7 @@ from .chunking import chunks_of_stream, first_part, has_speakable, split_into_ch
 from .config import Settings
 from .encoder import EncoderError, HlsEncoder
 from .engines import TtsEngine, TtsError, get_engine
-from .hls import render_playlist, target_duration
+from .hls import render_playlist
 from .llm import LlmError, expand_prompt
 from .loudness import LoudnessLeveller
 from .observability import MetricUnit, emit_metric, iterated_in_session_log_context, logger, tracer
@@ -87,7 +87,7 @@ def run_session(
             workdir,
             engine.sample_rate,
             ffmpeg=settings.speech.ffmpeg_path,
-            segment_seconds=settings.speech.segment_seconds,
+            part_seconds=settings.speech.segment_seconds,
             bitrate=settings.speech.aac_bitrate,
             output_rate=settings.speech.audio_sample_rate,
         )
@@ -95,7 +95,7 @@ def run_session(
             session.session_id,
             encoder,
             media,
-            target_duration(settings.speech.segment_seconds),
+            settings.speech.target_duration,
             on_published=lambda count, seconds: progress.record(
                 SessionUpdate(segments=count, duration=round(seconds, 3))
             ),
@@ -273,9 +273,7 @@ def _fail(
         if publisher is not None:
             publisher.close_playlist()
         else:  # it failed before there was anything to publish
-            media.put_playlist(
-                session.session_id, render_playlist([], target_duration(settings.speech.segment_seconds), ended=True)
-            )
+            media.put_playlist(session.session_id, render_playlist([], settings.speech.target_duration, ended=True))
     except Exception:
         logger.exception("could not close the playlist")
     try:

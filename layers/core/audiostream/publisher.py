@@ -2,6 +2,17 @@
 
 Order is the whole point: init, then each new segment, and only then a playlist that names them, so
 a player never sees a segment it cannot fetch. The playlist lists only what was uploaded.
+
+Every upload is a request someone pays for (S3 bills each PUT), and the stream is made many times
+faster than it is heard, so the publisher spends requests only where a listener needs them:
+
+- While the stream is less than three target durations ahead of a listener who started with the
+  first segment (RFC 8216 6.3.3 asks players not to start closer than that to a playlist's end), each
+  of ffmpeg's short parts is uploaded and listed as soon as it is finished: first sound is not delayed.
+- Further ahead, consecutive parts are joined into segments of up to the target duration (fmp4.py)
+  and the playlist is rewritten only when what it lists falls back to three target durations ahead.
+
+A listener who starts later, pauses or seeks back is further behind that listener, never ahead.
 """
 
 from __future__ import annotations
@@ -11,11 +22,16 @@ import time
 from collections.abc import Callable
 
 from .encoder import HlsEncoder
-from .hls import INIT_NAME, Segment, render_playlist
+from .fmp4 import join_segments
+from .hls import INIT_NAME, Segment, render_playlist, segment_name
 from .storage import MediaStore
 
-# Called with (segments published, audio seconds published) after each playlist update.
+# Called with (segments listed, audio seconds listed) after each playlist update.
 ProgressCallback = Callable[[int, float], None]
+
+# How far a segment's duration may pass the target duration and still round to it (RFC 8216 4.3.3.1).
+_ROUNDS_TO_TARGET = 0.49
+_LEAD_TARGET_DURATIONS = 3
 
 
 class SegmentPublisher:
@@ -27,6 +43,7 @@ class SegmentPublisher:
         target_duration: int,
         on_published: ProgressCallback,
         poll_interval: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.session_id = session_id
         self.encoder = encoder
@@ -34,9 +51,13 @@ class SegmentPublisher:
         self.target_duration = target_duration
         self.on_published = on_published
         self.poll_interval = poll_interval
-        self.published: list[Segment] = []
-        self.first_published_at: float | None = None
-        self._seen = 0  # segments of the encoder's playlist already handled
+        self.clock = clock
+        self.published: list[Segment] = []  # uploaded, in order; the playlist names the first `listed`
+        self.listed = 0
+        self.first_published_at: float | None = None  # wall time the first segment was listed
+        self._first_listed_on: float | None = None  # the same, on `clock`
+        self._waiting: list[Segment] = []  # ffmpeg's finished parts, not uploaded yet
+        self._seen = 0  # parts of the encoder's playlist already taken
         self._init_published = False
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -46,6 +67,10 @@ class SegmentPublisher:
     def duration(self) -> float:
         return sum(segment.duration for segment in self.published)
 
+    @property
+    def lead(self) -> float:
+        return _LEAD_TARGET_DURATIONS * self.target_duration
+
     def start(self) -> None:
         self._thread.start()
 
@@ -54,37 +79,74 @@ class SegmentPublisher:
             raise self.error
 
     def stop(self) -> None:
-        """Stop watching; then publish whatever the encoder finished since the last look."""
+        """Stop watching; then upload whatever the encoder finished since the last look."""
         self._stop.set()
         if self._thread.ident is not None:
             self._thread.join()
         self.raise_if_failed()
-        self.publish_new()
+        self.publish_new(ending=True)
 
     def close_playlist(self) -> None:
-        """The final playlist: every published segment and ``#EXT-X-ENDLIST``."""
+        """The final playlist: every uploaded segment and ``#EXT-X-ENDLIST``."""
         self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=True))
+        self.listed = len(self.published)
 
-    def publish_new(self) -> int:
-        # init goes up as soon as it is whole, while segment 0 is still being encoded; a new segment
-        # implies it (so the loop below never names a segment before its init is stored).
+    def publish_new(self, ending: bool = False) -> int:
+        """Upload what is due of the encoder's finished parts and list what a listener needs; when
+        ``ending``, upload every part (the final playlist, written by close_playlist, lists them).
+        Answers the number of segments uploaded."""
+        # init goes up as soon as it is whole, while the first part is still being encoded; a new part
+        # implies it (so nothing below names a segment before its init is stored).
         if not self._init_published and self.encoder.init_written():
             self.media.put_media(self.session_id, INIT_NAME, self.encoder.init_path.read_bytes())
             self._init_published = True
-        finished = self.encoder.finished_segments()
-        # A session that ends before any audio leaves ffmpeg closing one empty segment: not worth naming.
-        new = [segment for segment in finished[self._seen :] if segment.duration > 0]
+        finished = self.encoder.finished_parts()
+        # A session that ends before any audio leaves ffmpeg closing one empty part: not worth naming.
+        self._waiting += [part for part in finished[self._seen :] if part.duration > 0]
         self._seen = len(finished)
-        if not new:
-            return 0
-        for segment in new:
-            self.media.put_media(self.session_id, segment.name, self.encoder.segment_path(segment).read_bytes())
+        uploaded = 0
+        while self._waiting:
+            parts = self._parts_due(ending)
+            if not parts:
+                break
+            body = join_segments([self.encoder.part_path(part).read_bytes() for part in parts])
+            segment = Segment(segment_name(len(self.published)), sum(part.duration for part in parts))
+            self.media.put_media(self.session_id, segment.name, body)
             self.published.append(segment)
+            del self._waiting[: len(parts)]
+            uploaded += 1
+        if self.listed < len(self.published) and not ending and self._ahead(self.listed) < self.lead:
+            self._list()
+        return uploaded
+
+    def _ahead(self, segments: int) -> float:
+        """How far the first ``segments`` reach past a listener who started with the first segment."""
+        heard = 0.0 if self._first_listed_on is None else self.clock() - self._first_listed_on
+        return sum(segment.duration for segment in self.published[:segments]) - heard
+
+    def _parts_due(self, ending: bool) -> list[Segment]:
+        """The waiting parts to upload now as one segment: one part while a listener is near, else as
+        many as fit the target duration; none while a longer segment can still be made."""
+        if self._ahead(len(self.published)) < self.lead:
+            return self._waiting[:1]
+        longest = self.target_duration + _ROUNDS_TO_TARGET
+        parts, seconds = [], 0.0
+        for part in self._waiting:
+            if parts and seconds + part.duration > longest:
+                return parts
+            parts.append(part)
+            seconds += part.duration
+        # Every waiting part fits: wait for the next unless none can follow or none would fit.
+        next_fits = seconds + parts[-1].duration <= longest
+        return parts if ending or not next_fits else []
+
+    def _list(self) -> None:
         self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=False))
+        self.listed = len(self.published)
         if self.first_published_at is None:
             self.first_published_at = time.time()
-        self.on_published(len(self.published), self.duration)
-        return len(new)
+            self._first_listed_on = self.clock()
+        self.on_published(self.listed, sum(segment.duration for segment in self.published))
 
     def _run(self) -> None:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .config import Settings
-from .hls import render_playlist, target_duration
+from .hls import render_playlist
 from .invoker import Invoker
 from .observability import logger, session_log_context, tracer
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused, new_session_id
@@ -36,7 +36,7 @@ def start_session(
                 playlist=media.playlist_url(session_id),
             )
         )
-        target = target_duration(settings.speech.segment_seconds)
+        target = settings.speech.target_duration
         try:
             media.put_playlist(session_id, render_playlist([], target, ended=False))
             invoker.invoke(generate_event(session_id, request.text))

@@ -1,0 +1,172 @@
+"""When the publisher uploads and lists what ffmpeg made: every part at once while a listener is near,
+parts joined into target-duration segments and few playlist writes once the stream is far ahead.
+
+The parts are real (ffmpeg encodes 30 s of a tone once for the module), the storage is the dev
+stack's S3; only the pace is staged: the parts are shown to the publisher one at a time, and its
+clock says how much a listener who started at the first listing has heard.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import struct
+
+import m3u8
+import pytest
+
+from audiostream.encoder import HlsEncoder
+from audiostream.hls import INIT_NAME, PLAYLIST_NAME
+from audiostream.publisher import SegmentPublisher
+
+from support.audio import probe_hls
+from support.sessions import stored
+
+SESSION = "0123456789abcdef0123456789abcdef"
+TARGET = 4
+RATE = 24000
+
+
+def tone(seconds: float) -> bytes:
+    samples = int(seconds * RATE)
+    return struct.pack(f"<{samples}h", *(int(8000 * math.sin(2 * math.pi * 440 * n / RATE)) for n in range(samples)))
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory) -> HlsEncoder:
+    encoder = HlsEncoder(tmp_path_factory.mktemp("parts"), RATE, part_seconds=2)
+    encoder.start()
+    encoder.write(tone(30))
+    encoder.close()
+    assert sum(part.duration for part in encoder.finished_parts()) == pytest.approx(30.0, abs=0.05)
+    return encoder
+
+
+class Unfinished:
+    """The encoder's parts as ffmpeg finishes them: the first ``visible`` of them."""
+
+    def __init__(self, encoder: HlsEncoder):
+        self.encoder = encoder
+        self.visible = 0
+        self.init_path = encoder.init_path
+        self.part_path = encoder.part_path
+
+    def init_written(self) -> bool:
+        return self.visible > 0
+
+    def finished_parts(self):
+        return self.encoder.finished_parts()[: self.visible]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class RecordingMedia:
+    """The real media store, noting each upload in order and what each playlist listed."""
+
+    def __init__(self, media):
+        self.media = media
+        self.uploads: list[str] = []
+        self.playlists: list[list[str]] = []
+
+    def put_media(self, session_id, name, body):
+        self.media.put_media(session_id, name, body)
+        self.uploads.append(name)
+
+    def put_playlist(self, session_id, text):
+        self.media.put_playlist(session_id, text)
+        names = [segment.uri for segment in m3u8.loads(text).segments]
+        assert set(names) <= set(self.uploads), "a playlist named a segment before it was uploaded"
+        self.uploads.append(PLAYLIST_NAME)
+        self.playlists.append(names)
+
+
+def publish(encoded, media, clock, heard_per_part: float) -> tuple[SegmentPublisher, RecordingMedia]:
+    """Show the parts one at a time; between two, the listener hears ``heard_per_part`` seconds."""
+    recording = RecordingMedia(media)
+    staged = Unfinished(encoded)
+    listings = []
+    publisher = SegmentPublisher(
+        SESSION, staged, recording, TARGET, lambda count, seconds: listings.append(count), clock=clock
+    )
+    for visible in range(1, len(encoded.finished_parts()) + 1):
+        staged.visible = visible
+        publisher.publish_new()
+        clock.now += heard_per_part
+    publisher.publish_new(ending=True)
+    publisher.close_playlist()
+    return publisher, recording
+
+
+def stream_from_storage(settings):
+    playlist = m3u8.loads(stored(settings, SESSION, PLAYLIST_NAME)["Body"].read().decode())
+    init = stored(settings, SESSION, INIT_NAME)["Body"].read()
+    segments = [stored(settings, SESSION, segment.uri)["Body"].read() for segment in playlist.segments]
+    return playlist, probe_hls(init, segments)
+
+
+def test_far_ahead_of_the_listener_parts_are_joined_and_the_playlist_rarely_rewritten(encoded, settings, media, moto):
+    clock = Clock()
+    publisher, recording = publish(encoded, media, clock, heard_per_part=0.0)  # made in no time at all
+
+    # First sound is not delayed: init, the first 2 s part and a playlist naming it, before anything else.
+    assert recording.uploads[:3] == [INIT_NAME, "audio_000.m4s", PLAYLIST_NAME]
+    durations = [segment.duration for segment in publisher.published]
+    assert durations[0] == pytest.approx(2.0, abs=0.05)
+    # Single parts until the listed stream is three target durations (12 s) ahead, then joined pairs.
+    singles = list(itertools.takewhile(lambda d: d < 3, durations))
+    assert sum(singles[:-1]) < 3 * TARGET <= sum(singles)
+    joined = durations[len(singles) :]
+    assert all(d == pytest.approx(4.0, abs=0.1) for d in joined[:-1])
+    assert sum(joined) == pytest.approx(30.0 - sum(singles), abs=0.05)
+    assert len(joined) == math.ceil((len(encoded.finished_parts()) - len(singles)) / 2)  # the last may be alone
+    # The playlist is written with each single part, then only once more: closed, naming everything.
+    assert len(recording.playlists) == len(singles) + 1
+    assert recording.playlists[-1] == [segment.name for segment in publisher.published]
+
+    playlist, audio = stream_from_storage(settings)
+    assert playlist.is_endlist and playlist.target_duration == TARGET
+    assert all(round(segment.duration) <= TARGET for segment in playlist.segments)
+    assert audio["codec"] == "aac"
+    assert audio["decoded_duration"] == pytest.approx(30.0, abs=0.05)
+
+
+def test_near_the_listener_every_part_goes_up_and_is_listed_at_once(encoded, settings, media, moto):
+    clock = Clock()
+    publisher, recording = publish(encoded, media, clock, heard_per_part=2.0)  # made in real time
+
+    assert [segment.duration for segment in publisher.published] == pytest.approx(
+        [part.duration for part in encoded.finished_parts()]
+    )
+    # After each part's upload a playlist that names it, so the listener never waits for a join.
+    parts = len(encoded.finished_parts())
+    assert recording.uploads[1:] == [name for i in range(parts) for name in (f"audio_{i:03d}.m4s", PLAYLIST_NAME)] + [
+        PLAYLIST_NAME
+    ]
+    _, audio = stream_from_storage(settings)
+    assert audio["decoded_duration"] == pytest.approx(30.0, abs=0.05)
+
+
+def test_the_playlist_is_rewritten_when_the_listener_comes_within_three_target_durations(encoded, media, moto):
+    clock = Clock()
+    recording = RecordingMedia(media)
+    staged = Unfinished(encoded)
+    publisher = SegmentPublisher(SESSION, staged, recording, TARGET, lambda count, seconds: None, clock=clock)
+    for visible in range(1, len(encoded.finished_parts()) + 1):
+        staged.visible = visible
+        publisher.publish_new()
+    listed_seconds = sum(segment.duration for segment in publisher.published[: publisher.listed])
+    assert publisher.listed < len(publisher.published)  # uploaded, not listed yet: no listener needs it
+
+    clock.now += listed_seconds - 3 * TARGET - 0.5  # the listener is still more than 12 s behind the end
+    publisher.publish_new()
+    assert len(recording.playlists) == publisher.listed  # one write per single part, no more
+
+    clock.now += 1.0  # now within 12 s of the end of what is listed
+    publisher.publish_new()
+    assert recording.playlists[-1] == [segment.name for segment in publisher.published]
