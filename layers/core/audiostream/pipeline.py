@@ -21,6 +21,7 @@ from .audio_budget import AudioBudget, AudioLimitReached
 from .chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
 from .config import Settings
 from .encoder import EncoderError, HlsEncoder
+from .encoder_feed import EncoderFeed
 from .engines import TtsEngine, TtsError, get_engine
 from .hls import render_playlist
 from .llm import LlmError, expand_prompt
@@ -186,9 +187,12 @@ def _speak_all(
     spoken: list[str],
 ) -> None:
     """Speak every chunk of the plan into the encoder, noting each in ``spoken`` once it is fed."""
-    with plan_chunks(session, text, settings, engine, deadline) as plan:
+    leveller = LoudnessLeveller(engine.sample_rate, settings.speech.loudness_lufs)
+    with (
+        plan_chunks(session, text, settings, engine, deadline) as plan,
+        EncoderFeed(encoder, leveller, name=f"feed-{session.session_id[:8]}") as feed,
+    ):
         budget = AudioBudget(settings.limits.max_audio_seconds, engine.sample_rate)
-        leveller = LoudnessLeveller(engine.sample_rate, settings.speech.loudness_lufs)
         progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
         # While the model writes, the most it may write stands in for the unknown total: progress
         # then rises more slowly than the truth, and never goes down.
@@ -205,7 +209,7 @@ def _speak_all(
                 raise budget.reached()
             whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
             try:
-                cut = _speak_chunk(chunk, session, engine, leveller, budget, encoder, publisher, progress)
+                cut = _speak_chunk(chunk, session, engine, budget, feed, publisher, progress)
             except TtsError as error:
                 raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
             spoken.append(chunk)
@@ -224,9 +228,8 @@ def _speak_chunk(
     chunk: str,
     session: Session,
     engine: TtsEngine,
-    leveller: LoudnessLeveller,
     budget: AudioBudget,
-    encoder: HlsEncoder,
+    feed: EncoderFeed,
     publisher: SegmentPublisher,
     progress: ProgressRecorder,
 ) -> bool:
@@ -236,13 +239,12 @@ def _speak_chunk(
     chars = len(chunk)  # the rate estimate counts the chunk's characters once, with its first piece
     try:
         for pcm in pieces:
-            levelled = leveller.level(pcm)
-            fitting = budget.take(levelled, chars)
+            fitting = budget.take(pcm, chars)
             chars = 0
-            encoder.write(fitting)
+            feed.put(fitting)
             publisher.raise_if_failed()
             progress.raise_if_refused()
-            if len(fitting) < len(levelled):
+            if len(fitting) < len(pcm):
                 return True
     finally:
         pieces.close()
