@@ -417,11 +417,11 @@ def draw_timelines(timelines: dict[str, dict], path: Path) -> None:
         for duration in timeline["durations_s"]:
             needed.append(elapsed)
             elapsed += duration
-        numbers = list(range(len(listed)))
+        numbers = [at - listed[0] for at in needed]  # where each segment starts in the stream
         axes.plot(numbers, needed, label="needed by a listener who starts at once", color="#b3261e", linewidth=2)
         axes.plot(numbers, listed, label="listed in the playlist (available)", color="#2454c7", linewidth=2)
         axes.fill_between(numbers, listed, needed, color="#2454c7", alpha=0.08)
-        axes.set_xlabel("segment (2 s of audio each)")
+        axes.set_xlabel("seconds into the stream (each segment's start; 2 s segments at first, then 4 s)")
         axes.set_ylabel("seconds after the start request")
         ahead = all(at <= need + 1e-9 for at, need in zip(listed, needed, strict=True))
         axes.set_title(
