@@ -32,6 +32,44 @@ def test_joined_segments_hold_every_fragment_and_decode_to_the_same_audio(parts)
     assert join_segments(bodies[:1]) == bodies[0]
 
 
+def fragments(segment: bytes) -> list[tuple[int, int, int]]:
+    """(mfhd sequence number, tfdt decode time, duration in timescale units) of each fragment."""
+    found = []
+    for kind, moof in boxes(segment):
+        if kind != "moof":
+            continue
+        children = dict(boxes(moof[8:]))
+        sequence = int.from_bytes(children["mfhd"][12:16], "big")
+        traf = dict(boxes(children["traf"][8:]))
+        tfdt = traf["tfdt"]
+        decode_time = int.from_bytes(tfdt[12:20] if tfdt[8] == 1 else tfdt[12:16], "big")
+        tfhd, trun = traf["tfhd"], traf["trun"]
+        tfhd_flags, trun_flags = int.from_bytes(tfhd[9:12], "big"), int.from_bytes(trun[9:12], "big")
+        count = int.from_bytes(trun[12:16], "big")
+        if trun_flags & 0x100:  # each sample's duration in the run
+            at = 16 + (4 if trun_flags & 0x01 else 0) + (4 if trun_flags & 0x04 else 0)
+            per_sample = 4 * bin(trun_flags & 0xF00).count("1")
+            duration = sum(
+                int.from_bytes(trun[at + i * per_sample : at + i * per_sample + 4], "big") for i in range(count)
+            )
+        else:  # the track fragment's default
+            assert tfhd_flags & 0x08, "a default sample duration"
+            default_at = 16 + (8 if tfhd_flags & 0x01 else 0) + (4 if tfhd_flags & 0x02 else 0)
+            duration = count * int.from_bytes(tfhd[default_at : default_at + 4], "big")
+        found.append((sequence, decode_time, duration))
+    return found
+
+
+def test_a_joined_segment_keeps_the_stream_timeline_and_promises_no_index(parts):
+    _, bodies = parts
+    joined = join_segments(bodies)
+    found = fragments(joined)
+    assert len(found) == len(bodies) and found == [fragment for body in bodies for fragment in fragments(body)]
+    for (sequence, start, duration), (next_sequence, next_start, _) in zip(found, found[1:], strict=False):
+        assert next_sequence == sequence + 1 and next_start == start + duration  # no gap, no overlap
+    assert b"msix" in dict(boxes(bodies[0]))["styp"] and b"msix" not in dict(boxes(joined))["styp"]
+
+
 def test_a_fragment_addressed_from_the_file_start_is_refused(parts):
     _, bodies = parts
     moof_at = bodies[1].index(b"moof") - 4

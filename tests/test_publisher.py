@@ -1,7 +1,7 @@
 """When the publisher uploads and lists what ffmpeg made: every part at once while a listener is near,
 parts joined into target-duration segments and few playlist writes once the stream is far ahead.
 
-The parts are real (ffmpeg encodes 30 s of a tone once for the module), the storage is the dev
+The parts are real (ffmpeg encodes 90 s of a tone once for the module), the storage is the dev
 stack's S3; only the pace is staged: the parts are shown to the publisher one at a time, and its
 clock says how much a listener who started at the first listing has heard.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import struct
 
 import m3u8
+import numpy as np
 import pytest
 
 from audiostream.encoder import HlsEncoder
@@ -25,20 +25,21 @@ from support.sessions import stored
 SESSION = "0123456789abcdef0123456789abcdef"
 TARGET = 4
 RATE = 24000
+SECONDS = 90
 
 
 def tone(seconds: float) -> bytes:
-    samples = int(seconds * RATE)
-    return struct.pack(f"<{samples}h", *(int(8000 * math.sin(2 * math.pi * 440 * n / RATE)) for n in range(samples)))
+    samples = np.arange(int(seconds * RATE))
+    return (8000 * np.sin(2 * np.pi * 440 * samples / RATE)).astype("<i2").tobytes()
 
 
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory) -> HlsEncoder:
     encoder = HlsEncoder(tmp_path_factory.mktemp("parts"), RATE, part_seconds=2)
     encoder.start()
-    encoder.write(tone(30))
+    encoder.write(tone(SECONDS))
     encoder.close()
-    assert sum(part.duration for part in encoder.finished_parts()) == pytest.approx(30.0, abs=0.05)
+    assert sum(part.duration for part in encoder.finished_parts()) == pytest.approx(SECONDS, abs=0.05)
     return encoder
 
 
@@ -67,33 +68,42 @@ class Clock:
 
 
 class RecordingMedia:
-    """The real media store, noting each upload in order and what each playlist listed."""
+    """The real media store, noting each upload in order, when it happened on the publisher's clock,
+    and what each playlist listed."""
 
-    def __init__(self, media):
+    def __init__(self, media, clock):
         self.media = media
+        self.clock = clock
         self.uploads: list[str] = []
+        self.uploaded_at: dict[str, float] = {}
         self.playlists: list[list[str]] = []
+        self.first_listed_at: dict[str, float] = {}
 
     def put_media(self, session_id, name, body):
         self.media.put_media(session_id, name, body)
         self.uploads.append(name)
+        self.uploaded_at[name] = self.clock()
 
     def put_playlist(self, session_id, text):
         self.media.put_playlist(session_id, text)
         names = [segment.uri for segment in m3u8.loads(text).segments]
         assert set(names) <= set(self.uploads), "a playlist named a segment before it was uploaded"
+        assert names[: len(self.playlists[-1]) if self.playlists else 0] == (self.playlists or [[]])[-1]
         self.uploads.append(PLAYLIST_NAME)
         self.playlists.append(names)
+        for name in names:
+            self.first_listed_at.setdefault(name, self.clock())
+
+
+def publisher_of(staged, media, clock) -> tuple[SegmentPublisher, RecordingMedia]:
+    recording = RecordingMedia(media, clock)
+    return SegmentPublisher(SESSION, staged, recording, TARGET, lambda count, seconds: None, clock=clock), recording
 
 
 def publish(encoded, media, clock, heard_per_part: float) -> tuple[SegmentPublisher, RecordingMedia]:
     """Show the parts one at a time; between two, the listener hears ``heard_per_part`` seconds."""
-    recording = RecordingMedia(media)
     staged = Unfinished(encoded)
-    listings = []
-    publisher = SegmentPublisher(
-        SESSION, staged, recording, TARGET, lambda count, seconds: listings.append(count), clock=clock
-    )
+    publisher, recording = publisher_of(staged, media, clock)
     for visible in range(1, len(encoded.finished_parts()) + 1):
         staged.visible = visible
         publisher.publish_new()
@@ -123,17 +133,22 @@ def test_far_ahead_of_the_listener_parts_are_joined_and_the_playlist_rarely_rewr
     assert sum(singles[:-1]) < 3 * TARGET <= sum(singles)
     joined = durations[len(singles) :]
     assert all(d == pytest.approx(4.0, abs=0.1) for d in joined[:-1])
-    assert sum(joined) == pytest.approx(30.0 - sum(singles), abs=0.05)
+    assert sum(joined) == pytest.approx(SECONDS - sum(singles), abs=0.05)
     assert len(joined) == math.ceil((len(encoded.finished_parts()) - len(singles)) / 2)  # the last may be alone
-    # The playlist is written with each single part, then only once more: closed, naming everything.
-    assert len(recording.playlists) == len(singles) + 1
+    # The playlist is written with each single part; then, no time passing, once a minute of audio
+    # waits to be named; then closed, naming everything.
+    assert len(recording.playlists) == len(singles) + 2
+    unnamed = sum(segment.duration for segment in publisher.published[len(recording.playlists[-2]) :])
+    named_at_once = [publisher.published[i].duration for i in range(len(singles), len(recording.playlists[-2]))]
+    assert sum(named_at_once) >= 60 > sum(named_at_once[:-1])
+    assert unnamed < 60
     assert recording.playlists[-1] == [segment.name for segment in publisher.published]
 
     playlist, audio = stream_from_storage(settings)
     assert playlist.is_endlist and playlist.target_duration == TARGET
     assert all(round(segment.duration) <= TARGET for segment in playlist.segments)
     assert audio["codec"] == "aac"
-    assert audio["decoded_duration"] == pytest.approx(30.0, abs=0.05)
+    assert audio["decoded_duration"] == pytest.approx(SECONDS, abs=0.05)
 
 
 def test_near_the_listener_every_part_goes_up_and_is_listed_at_once(encoded, settings, media, moto):
@@ -149,24 +164,51 @@ def test_near_the_listener_every_part_goes_up_and_is_listed_at_once(encoded, set
         PLAYLIST_NAME
     ]
     _, audio = stream_from_storage(settings)
-    assert audio["decoded_duration"] == pytest.approx(30.0, abs=0.05)
+    assert audio["decoded_duration"] == pytest.approx(SECONDS, abs=0.05)
 
 
-def test_the_playlist_is_rewritten_when_the_listener_comes_within_three_target_durations(encoded, media, moto):
+@pytest.mark.parametrize("heard_per_part", [0.1, 0.5, 1.0, 1.5])  # made at 20x, 4x, 2x and 1.3x real time
+def test_every_segment_is_named_within_a_target_duration_of_its_upload(encoded, media, moto, heard_per_part):
+    # So that a listener at twice the speed, or one who seeks ahead, finds what is made, and the open
+    # playlist changes at least every 1.5 target durations (RFC 8216 6.2.2).
     clock = Clock()
-    recording = RecordingMedia(media)
+    publisher, recording = publish(encoded, media, clock, heard_per_part)
+    for segment in publisher.published:
+        waited = recording.first_listed_at[segment.name] - recording.uploaded_at[segment.name]
+        assert waited <= TARGET + heard_per_part, (segment, waited)
+    assert max(segment.duration for segment in publisher.published) > 3  # joined, once far enough ahead
+    gaps = [b - a for a, b in itertools.pairwise(sorted(set(recording.first_listed_at.values())))]
+    assert max(gaps) <= TARGET + heard_per_part
+
+
+def test_a_listener_who_comes_within_three_target_durations_gets_the_rest_at_once(encoded, media, moto):
+    clock = Clock()
     staged = Unfinished(encoded)
-    publisher = SegmentPublisher(SESSION, staged, recording, TARGET, lambda count, seconds: None, clock=clock)
+    publisher, recording = publisher_of(staged, media, clock)
     for visible in range(1, len(encoded.finished_parts()) + 1):
         staged.visible = visible
         publisher.publish_new()
+        if publisher.listed == 1:
+            clock.now += 0.5  # the listener has heard half a second when the stream pulls ahead
     listed_seconds = sum(segment.duration for segment in publisher.published[: publisher.listed])
-    assert publisher.listed < len(publisher.published)  # uploaded, not listed yet: no listener needs it
+    assert publisher.listed < len(publisher.published)  # uploaded, not named yet: no listener needs it
 
-    clock.now += listed_seconds - 3 * TARGET - 0.5  # the listener is still more than 12 s behind the end
+    clock.now += 1.0
     publisher.publish_new()
-    assert len(recording.playlists) == publisher.listed  # one write per single part, no more
+    assert publisher.listed < len(publisher.published)  # 1.5 s heard, more than 12 s still named ahead
 
-    clock.now += 1.0  # now within 12 s of the end of what is listed
+    clock.now += listed_seconds - 3 * TARGET  # now within 12 s of the end of what is named
     publisher.publish_new()
+    assert recording.playlists[-1] == [segment.name for segment in publisher.published]
+
+
+def test_stop_uploads_what_the_thread_had_not_taken(encoded, media, moto):
+    clock = Clock()
+    staged = Unfinished(encoded)
+    publisher, recording = publisher_of(staged, media, clock)
+    publisher.start()
+    staged.visible = len(encoded.finished_parts())  # all at once, as ffmpeg's last parts after its input ends
+    publisher.stop()
+    publisher.close_playlist()
+    assert sum(segment.duration for segment in publisher.published) == pytest.approx(SECONDS, abs=0.05)
     assert recording.playlists[-1] == [segment.name for segment in publisher.published]

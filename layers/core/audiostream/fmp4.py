@@ -6,7 +6,8 @@ HLS players read parts built the same way), so two segments become one by keepin
 and every fragment in order. The fragments' timing needs no change: each ``tfdt`` already carries
 its decode time in the stream, and each ``trun`` points into its own ``mdat`` relative to its
 ``moof``, so a fragment can move as a whole. The ``sidx`` boxes go: each indexes only its own
-segment, players of HLS do not need them, and a wrong index would be worse than none.
+segment, players of HLS do not need them, and a wrong index would be worse than none (so the
+``styp`` no longer claims the "msix" brand, which promises one).
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ def _offsets_are_relative(moof: bytes) -> bool:
     return True
 
 
+def _without_index_brand(styp: bytes) -> bytes:
+    """The segment type without "msix" (which says a sidx indexes the segment: the join drops them)."""
+    brands = [styp[i : i + 4] for i in range(_HEADER.size + 8, len(styp) - 3, 4)]
+    kept = [brand for brand in brands if brand != b"msix"]
+    body = styp[_HEADER.size : _HEADER.size + 8] + b"".join(kept)
+    return _HEADER.pack(_HEADER.size + len(body), b"styp") + body
+
+
 def join_segments(segments: list[bytes]) -> bytes:
     """One media segment holding the fragments of ``segments``, in order (one segment comes back as it is)."""
     if len(segments) == 1:
@@ -53,7 +62,7 @@ def join_segments(segments: list[bytes]) -> bytes:
         for kind, box in boxes(segment):
             if kind == "styp":
                 if index == 0:
-                    joined.append(box)
+                    joined.append(_without_index_brand(box))
             elif kind == "moof":
                 if not _offsets_are_relative(box):
                     raise NotJoinable("a fragment addresses its samples from the file's start")

@@ -97,9 +97,7 @@ def run_session(
             encoder,
             media,
             settings.speech.target_duration,
-            on_published=lambda count, seconds: progress.record(
-                SessionUpdate(segments=count, duration=round(seconds, 3))
-            ),
+            on_listed=lambda count, seconds: progress.record(SessionUpdate(segments=count, duration=round(seconds, 3))),
         )
         encoder.start()
         publisher.start()

@@ -9,10 +9,12 @@ faster than it is heard, so the publisher spends requests only where a listener 
 - While the stream is less than three target durations ahead of a listener who started with the
   first segment (RFC 8216 6.3.3 asks players not to start closer than that to a playlist's end), each
   of ffmpeg's short parts is uploaded and listed as soon as it is finished: first sound is not delayed.
-- Further ahead, consecutive parts are joined into segments of up to the target duration (fmp4.py)
-  and the playlist is rewritten only when what it lists falls back to three target durations ahead.
-
-A listener who starts later, pauses or seeks back is further behind that listener, never ahead.
+- Further ahead, consecutive parts are joined into segments of up to the target duration (fmp4.py).
+  The playlist then names every uploaded segment again once a target duration has passed since it
+  was last written (RFC 8216 6.2.2 asks for a new version within 1.5 target durations; a listener at
+  twice the speed, or one who seeks ahead, finds all that is made), or once a minute of audio is
+  waiting to be named (what a crash of the function could leave unnamed: failed_invocations closes
+  the playlist as it was last written).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import time
 from collections.abc import Callable
 
 from .encoder import HlsEncoder
-from .fmp4 import join_segments
+from .fmp4 import NotJoinable, join_segments
 from .hls import INIT_NAME, Segment, render_playlist, segment_name
+from .observability import logger
 from .storage import MediaStore
 
 # Called with (segments listed, audio seconds listed) after each playlist update.
@@ -32,6 +35,7 @@ ProgressCallback = Callable[[int, float], None]
 # How far a segment's duration may pass the target duration and still round to it (RFC 8216 4.3.3.1).
 _ROUNDS_TO_TARGET = 0.49
 _LEAD_TARGET_DURATIONS = 3
+_MOST_UNLISTED_SECONDS = 60.0
 
 
 class SegmentPublisher:
@@ -41,7 +45,7 @@ class SegmentPublisher:
         encoder: HlsEncoder,
         media: MediaStore,
         target_duration: int,
-        on_published: ProgressCallback,
+        on_listed: ProgressCallback,
         poll_interval: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -49,13 +53,14 @@ class SegmentPublisher:
         self.encoder = encoder
         self.media = media
         self.target_duration = target_duration
-        self.on_published = on_published
+        self.on_listed = on_listed
         self.poll_interval = poll_interval
         self.clock = clock
         self.published: list[Segment] = []  # uploaded, in order; the playlist names the first `listed`
         self.listed = 0
         self.first_published_at: float | None = None  # wall time the first segment was listed
         self._first_listed_on: float | None = None  # the same, on `clock`
+        self._last_listed_on: float | None = None
         self._waiting: list[Segment] = []  # ffmpeg's finished parts, not uploaded yet
         self._seen = 0  # parts of the encoder's playlist already taken
         self._init_published = False
@@ -109,15 +114,26 @@ class SegmentPublisher:
             parts = self._parts_due(ending)
             if not parts:
                 break
-            body = join_segments([self.encoder.part_path(part).read_bytes() for part in parts])
+            bodies = [self.encoder.part_path(part).read_bytes() for part in parts]
+            try:
+                body = join_segments(bodies)
+            except NotJoinable:  # ffmpeg's parts always join; should one not, it goes up alone
+                logger.warning("parts could not be joined", exc_info=True)
+                parts, body = parts[:1], bodies[0]
             segment = Segment(segment_name(len(self.published)), sum(part.duration for part in parts))
             self.media.put_media(self.session_id, segment.name, body)
             self.published.append(segment)
             del self._waiting[: len(parts)]
             uploaded += 1
-        if self.listed < len(self.published) and not ending and self._ahead(self.listed) < self.lead:
+        if self.listed < len(self.published) and not ending and self._listing_due():
             self._list()
         return uploaded
+
+    def _listing_due(self) -> bool:
+        if self._ahead(self.listed) < self.lead or self._last_listed_on is None:
+            return True
+        unlisted = sum(segment.duration for segment in self.published[self.listed :])
+        return self.clock() - self._last_listed_on >= self.target_duration or unlisted >= _MOST_UNLISTED_SECONDS
 
     def _ahead(self, segments: int) -> float:
         """How far the first ``segments`` reach past a listener who started with the first segment."""
@@ -143,10 +159,11 @@ class SegmentPublisher:
     def _list(self) -> None:
         self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=False))
         self.listed = len(self.published)
+        self._last_listed_on = self.clock()
         if self.first_published_at is None:
             self.first_published_at = time.time()
-            self._first_listed_on = self.clock()
-        self.on_published(self.listed, sum(segment.duration for segment in self.published))
+            self._first_listed_on = self._last_listed_on
+        self.on_listed(self.listed, sum(segment.duration for segment in self.published))
 
     def _run(self) -> None:
         try:
