@@ -4,6 +4,8 @@ writer's failure raised to the speaker, and what was handed over before a fault 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import struct
 
 import numpy as np
@@ -80,3 +82,15 @@ def test_what_was_handed_over_before_a_fault_is_still_written(tmp_path):
             raise RuntimeError("the engine failed")
     encoder.close()
     assert sum(part.duration for part in encoder.finished_parts()) == pytest.approx(4.0, abs=0.05)
+
+
+def test_an_ffmpeg_that_takes_nothing_is_killed_and_the_speaker_told(tmp_path):
+    encoder = started_encoder(tmp_path)
+    os.kill(encoder._process.pid, signal.SIGSTOP)  # alive, reading nothing: the pipe fills, then the queue
+    feed = EncoderFeed(encoder, LoudnessLeveller(RATE, -16.0), stall_seconds=1.0)
+    with pytest.raises(EncoderError, match="ffmpeg took no audio for 1 s"):
+        for _ in range(100):  # 100 s of speech: far more than the pipe (1 MiB) and the queue hold
+            feed.put(tone(1.0, 0.3))
+    assert encoder._process.poll() is not None  # killed: nothing is left hanging
+    with pytest.raises(EncoderError):
+        feed.finish()

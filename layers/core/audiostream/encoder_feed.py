@@ -20,11 +20,17 @@ from .observability import logger
 _END = object()
 _DEPTH = 4  # pieces (sentences) waiting, at most
 _WAKE_SECONDS = 0.1  # how often a speaker waiting on a full queue looks whether the writer has failed
+# ffmpeg takes a sentence in milliseconds; one that has taken nothing for this long is stuck, and is
+# killed, so that the writer's blocked write fails and the session ends instead of hanging.
+STALL_SECONDS = 30.0
 
 
 class EncoderFeed:
-    def __init__(self, encoder: HlsEncoder, leveller: LoudnessLeveller, name: str = "feed"):
+    def __init__(
+        self, encoder: HlsEncoder, leveller: LoudnessLeveller, name: str = "feed", stall_seconds: float = STALL_SECONDS
+    ):
         self._encoder = encoder
+        self._stall_seconds = stall_seconds
         self._leveller = leveller
         self._queue: queue.Queue = queue.Queue(maxsize=_DEPTH)
         self._error: BaseException | None = None
@@ -49,23 +55,31 @@ class EncoderFeed:
         """Hand a piece of 16-bit mono PCM over, in speaking order; raises what stopped the writer."""
         self._put(pcm)
 
-    def finish(self, timeout: float = 30.0) -> None:
+    def finish(self) -> None:
         """Wait until every piece handed over is levelled and written to the encoder."""
         if self._thread.is_alive():
             self._put(_END)
-            self._thread.join(timeout)
+            self._thread.join(self._stall_seconds)
             if self._thread.is_alive():
-                raise EncoderError(f"ffmpeg took no audio for {timeout:g} s")
+                self._stuck()
         self._raise_if_failed()
 
     def _put(self, item: object) -> None:
+        waited = 0.0
         while True:
             self._raise_if_failed()
             try:
                 self._queue.put(item, timeout=_WAKE_SECONDS)
                 return
             except queue.Full:
-                continue
+                waited += _WAKE_SECONDS
+                if waited >= self._stall_seconds:
+                    self._stuck()
+
+    def _stuck(self) -> None:
+        self._encoder.kill()
+        self._thread.join()  # the blocked write fails at once
+        raise EncoderError(f"ffmpeg took no audio for {self._stall_seconds:g} s")
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
