@@ -1,6 +1,6 @@
 import pytest
 
-from audiostream.chunking import SentenceChunker, pack_chunks, split_into_chunks
+from audiostream.chunking import SentenceChunker, pack_chunks, split_into_chunks, split_into_sentences
 
 from support.paths import read_text
 
@@ -78,3 +78,15 @@ def test_packing_joins_sentences_after_the_first_up_to_the_limit():
 def test_packing_can_pack_the_first_chunk_too():
     assert pack_chunks(["a.", "b.", "c.", "d."], max_chars=5, keep_first_short=False) == ["a. b.", "c. d."]
     assert pack_chunks([], max_chars=5) == []
+
+
+def test_a_chunk_splits_into_the_sentences_the_chunker_sees():
+    assert split_into_sentences("Dr. Smith arrived. Was it late? Yes! 中文。好 Then  done") == [
+        "Dr. Smith arrived.",
+        "Was it late?",
+        "Yes!",
+        "中文。",
+        "好 Then  done",
+    ]
+    assert split_into_sentences("  ") == []
+    assert split_into_sentences("." * 5000) == ["." * 5000]

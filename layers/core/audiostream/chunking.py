@@ -145,6 +145,20 @@ def split_into_chunks(text: str, first_max_chars: int, max_chars: int) -> list[s
     return pack_chunks(chunker.feed(text) + chunker.finish(), max_chars)
 
 
+def split_into_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as the chunker finds them, stripped (one linear scan)."""
+    sentences, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group().startswith(".") and _follows_abbreviation(text, match.start()):
+            continue
+        if sentence := text[start : match.end()].strip():
+            sentences.append(sentence)
+        start = match.end()
+    if tail := text[start:].strip():
+        sentences.append(tail)
+    return sentences
+
+
 def first_part(text: str, max_chars: int) -> str:
     """At most ``max_chars`` of ``text``, cut where ``SentenceChunker`` would cut an overlong sentence."""
     if len(text) <= max_chars:

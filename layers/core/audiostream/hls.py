@@ -1,4 +1,6 @@
-"""The HLS media playlist we publish: fMP4 segments, EVENT type, closed with ENDLIST when the session ends."""
+"""The HLS playlists we publish: the audio media playlist (fMP4 segments, EVENT type, closed with ENDLIST
+when the session ends), its subtitle twin (one WebVTT segment per audio segment) and the multivariant
+playlist that ties the two together."""
 
 from __future__ import annotations
 
@@ -12,8 +14,19 @@ INIT_NAME = "init.mp4"
 _SEGMENT_STEM, _SEGMENT_DIGITS, _SEGMENT_SUFFIX = "audio_", 3, ".m4s"
 
 
+SUBTITLES_PLAYLIST_NAME = "subs.m3u8"
+MULTIVARIANT_NAME = "master.m3u8"
+SUBTITLES_GROUP = "subs"
+AAC_LC_CODEC = "mp4a.40.2"
+
+
 def segment_name(index: int) -> str:
     return f"{_SEGMENT_STEM}{index:0{_SEGMENT_DIGITS}d}{_SEGMENT_SUFFIX}"
+
+
+def subtitle_name(index: int) -> str:
+    """The WebVTT segment that carries the captions of audio segment ``index``."""
+    return f"subs_{index:0{_SEGMENT_DIGITS}d}.vtt"
 
 
 @dataclass(frozen=True)
@@ -22,7 +35,8 @@ class Segment:
     duration: float
 
 
-def render_playlist(segments: list[Segment], target: int, ended: bool) -> str:
+def render_playlist(segments: list[Segment], target: int, ended: bool, init: str | None = INIT_NAME) -> str:
+    """A media playlist; ``init`` None for one of WebVTT segments, which have no initialisation section."""
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
@@ -35,8 +49,8 @@ def render_playlist(segments: list[Segment], target: int, ended: bool) -> str:
         # faster than real time, so starting three target durations from the end is not needed.
         "#EXT-X-START:TIME-OFFSET=0,PRECISE=YES",
     ]
-    if segments:
-        lines.append(f'#EXT-X-MAP:URI="{INIT_NAME}"')
+    if segments and init:
+        lines.append(f'#EXT-X-MAP:URI="{init}"')
     for segment in segments:
         lines.append(f"#EXTINF:{segment.duration:.6f},")
         lines.append(segment.name)
@@ -55,3 +69,28 @@ def close_playlist(playlist_text: str) -> str:
     playlist = m3u8.loads(playlist_text)
     segments = [Segment(segment.uri, segment.duration) for segment in playlist.segments]
     return render_playlist(segments, int(playlist.target_duration or 1), ended=True)
+
+
+def render_subtitles_playlist(segments: list[Segment], target: int, ended: bool) -> str:
+    """The subtitle twin of the audio playlist over ``segments``: same durations, one WebVTT each."""
+    twins = [Segment(subtitle_name(index), segment.duration) for index, segment in enumerate(segments)]
+    return render_playlist(twins, target, ended, init=None)
+
+
+def render_multivariant(language: str, language_name: str, bandwidth: int) -> str:
+    """The multivariant playlist: the audio as the one variant, the captions as its subtitle rendition.
+    hls.js times cues against the main variant's media, so the audio must be that variant."""
+    return (
+        "\n".join(
+            [
+                "#EXTM3U",
+                "#EXT-X-VERSION:7",
+                "#EXT-X-INDEPENDENT-SEGMENTS",
+                f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLES_GROUP}",NAME="{language_name}",'
+                f'LANGUAGE="{language}",DEFAULT=YES,AUTOSELECT=YES,URI="{SUBTITLES_PLAYLIST_NAME}"',
+                f'#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},CODECS="{AAC_LC_CODEC}",SUBTITLES="{SUBTITLES_GROUP}"',
+                PLAYLIST_NAME,
+            ]
+        )
+        + "\n"
+    )
