@@ -199,7 +199,7 @@ def record_media_writes() -> list[str]:
     return names
 
 
-def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes(settings, sessions, media):
+def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_captions_as_many(settings, sessions, media):
     event = started(settings, sessions, media, ORDINARY)  # five minutes of espeak-ng
     writes = record_media_writes()
     assert generate(event)["outcome"] == "SUCCESS"
@@ -208,10 +208,14 @@ def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes(settings, ses
     minutes = audio["decoded_duration"] / 60
     assert minutes > 4
     segments = [segment.uri for segment in playlist.segments]
-    assert sorted(set(writes)) == sorted(["init.mp4", "audio.m3u8", *segments])  # each segment once, never again
-    assert len(writes) == len(segments) + 1 + writes.count("audio.m3u8")
-    figures = f"{len(writes)} writes ({writes.count('audio.m3u8')} playlists) for {minutes:.2f} min"
-    assert len(writes) / minutes <= 20, figures
+    captions = [f"subs_{index:03d}.vtt" for index in range(len(segments))]
+    # Each segment once, never again; each with its captions; each playlist with its subtitle twin.
+    assert sorted(set(writes)) == sorted(["init.mp4", "audio.m3u8", "subs.m3u8", *segments, *captions])
+    audio_writes = [name for name in writes if not name.startswith("subs")]
+    assert len(audio_writes) == len(segments) + 1 + writes.count("audio.m3u8")
+    assert len(writes) - len(audio_writes) == len(captions) + writes.count("subs.m3u8") == len(audio_writes) - 1
+    figures = f"{len(audio_writes)} audio writes ({writes.count('audio.m3u8')} playlists), {len(writes)} in all"
+    assert len(audio_writes) / minutes <= 20, f"{figures} for {minutes:.2f} min"
     # Joined segments carry it: ffmpeg's 2 s parts one by one would be 30 segment writes a minute.
     assert len(segments) / minutes < 16, figures
 

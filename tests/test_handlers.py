@@ -70,16 +70,27 @@ def test_start_answers_202_records_pending_writes_an_empty_playlist_and_invokes_
         "session_id": session_id,
         "task_id": session_id,
         "playlist": f"/media/hls/{session_id}/audio.m3u8",
+        "master": f"/media/hls/{session_id}/master.m3u8",
         "status_url": f"/audiostream/task-status/{session_id}/",
     }
     stored = sessions.get(session_id)
     assert stored.state is State.PENDING and not stored.text_given
 
-    playlist = aws.s3().get_object(Bucket=settings.storage.media_bucket, Key=body["playlist"].lstrip("/"))
-    assert playlist["ContentType"] == "application/vnd.apple.mpegurl"
-    assert playlist["CacheControl"] == "max-age=1"
-    parsed = m3u8.loads(playlist["Body"].read().decode())
-    assert parsed.playlist_type == "event" and parsed.segments == [] and not parsed.is_endlist
+    def stored_playlist(url):
+        playlist = aws.s3().get_object(Bucket=settings.storage.media_bucket, Key=url.lstrip("/"))
+        assert playlist["ContentType"] == "application/vnd.apple.mpegurl"
+        assert playlist["CacheControl"] == "max-age=1"
+        return m3u8.loads(playlist["Body"].read().decode())
+
+    # Every playlist loads at once: the audio's and its subtitle twin, empty, and the one that names both.
+    folder = body["playlist"].rsplit("/", 1)[0]
+    for media_playlist in (stored_playlist(body["playlist"]), stored_playlist(f"{folder}/subs.m3u8")):
+        assert media_playlist.playlist_type == "event" and media_playlist.segments == []
+        assert not media_playlist.is_endlist
+    master = stored_playlist(body["master"])
+    assert [variant.uri for variant in master.playlists] == ["audio.m3u8"]
+    assert [rendition.uri for rendition in master.media] == ["subs.m3u8"]
+    assert master.media[0].language == "en"
 
     # The words go to generate in its event; the item, rewritten by every progress write, holds none.
     assert invoked.get(timeout=5) == {

@@ -10,6 +10,7 @@ import pytest
 
 from audiostream import aws
 from audiostream.config import get_settings
+from audiostream.hls import PLAYLIST_NAME
 from audiostream.pipeline import run_session
 from audiostream.sessions import State
 from audiostream.start_request import StartRequest
@@ -48,8 +49,8 @@ class TimedMediaStore(MediaStore):
         super().__init__(settings.storage.media_bucket, settings.storage.media_prefix)
         self.first_segment_listed_at: float | None = None
 
-    def put_playlist(self, session_id, text):
-        super().put_playlist(session_id, text)
+    def put_playlist(self, session_id, text, name=PLAYLIST_NAME):
+        super().put_playlist(session_id, text, name)
         if self.first_segment_listed_at is None and m3u8.loads(text).segments:
             self.first_segment_listed_at = time.time()
 

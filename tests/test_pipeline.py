@@ -14,13 +14,18 @@ from audiostream.chunking import split_into_chunks
 from audiostream.engines import get_engine
 from audiostream.engines.base import TtsEngine, TtsError
 from audiostream.generate import generate
+from audiostream.hls import PLAYLIST_NAME
 from audiostream.pipeline import run_session
 from audiostream.sessions import State
 from audiostream.storage import MediaStore
 
 from support.audio import espeak_alone_duration
 from support.paths import read_text
-from support.sessions import playlist_of, published_audio, started
+from support.sessions import playlist_of, published_audio, started, stored
+
+
+def stored_text(settings, session_id, name) -> str:
+    return stored(settings, session_id, name)["Body"].read().decode()
 
 
 def versions_per_key(settings, session_id) -> dict[str, int]:
@@ -77,8 +82,8 @@ def test_a_repeated_event_does_nothing(settings, sessions, media, versioned_buck
     assert generate(event)["outcome"] == "skipped"
     assert versions_per_key(settings, session_id) == first
     assert sessions.get(session_id).state is State.SUCCESS
-    # Every segment and the init segment were written exactly once.
-    assert all(count == 1 for name, count in first.items() if name != "audio.m3u8")
+    # Every segment, its captions and the init segment were written exactly once.
+    assert all(count == 1 for name, count in first.items() if not name.endswith(".m3u8"))
 
 
 def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions, media, versioned_bucket):
@@ -102,8 +107,10 @@ def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions,
     versions = versions_per_key(settings, session_id)
     playlist = playlist_of(settings, session_id)
     segment_names = {segment.uri for segment in playlist.segments}
-    assert set(versions) == segment_names | {"init.mp4", "audio.m3u8"}
-    assert all(versions[name] == 1 for name in segment_names | {"init.mp4"})
+    caption_names = {segment.uri for segment in m3u8.loads(stored_text(settings, session_id, "subs.m3u8")).segments}
+    assert len(caption_names) == len(segment_names)
+    assert set(versions) == segment_names | caption_names | {"init.mp4", "audio.m3u8", "subs.m3u8", "master.m3u8"}
+    assert all(versions[name] == 1 for name in segment_names | caption_names | {"init.mp4", "master.m3u8"})
     assert sessions.get(session_id).state is State.SUCCESS
 
 
@@ -238,14 +245,19 @@ class RecordingMediaStore(MediaStore):
         super().put_media(session_id, name, body)
         self.stored.add(name)
 
-    def put_playlist(self, session_id, text):
+    def put_captions(self, session_id, name, text):
+        super().put_captions(session_id, name, text)
+        self.stored.add(name)
+
+    def put_playlist(self, session_id, text, name=PLAYLIST_NAME):
         playlist = m3u8.loads(text)
         named = {segment.uri for segment in playlist.segments}
-        if playlist.segments:
+        if playlist.segment_map:
             named.add(playlist.segment_map[0].uri)
         assert named <= self.stored, f"the playlist names {sorted(named - self.stored)} before they were uploaded"
-        super().put_playlist(session_id, text)
-        self.playlists.append(playlist)
+        super().put_playlist(session_id, text, name)
+        if name == PLAYLIST_NAME:
+            self.playlists.append(playlist)
 
 
 def test_every_playlist_written_names_only_what_was_already_uploaded(settings, sessions, media):

@@ -64,17 +64,30 @@ def parse_segments(playlist_text: str) -> list[Segment]:
     return [Segment(segment.uri, segment.duration) for segment in m3u8.loads(playlist_text).segments]
 
 
-def close_playlist(playlist_text: str) -> str:
-    """The same playlist (same segments, same target duration) with ``#EXT-X-ENDLIST``."""
-    playlist = m3u8.loads(playlist_text)
-    segments = [Segment(segment.uri, segment.duration) for segment in playlist.segments]
-    return render_playlist(segments, int(playlist.target_duration or 1), ended=True)
+def media_playlists(segments: list[Segment], target: int, ended: bool) -> list[tuple[str, str]]:
+    """(name, text) of a session's two media playlists over ``segments``, in the order they are
+    written: the audio, then its subtitle twin, which names only captions already uploaded."""
+    return [
+        (PLAYLIST_NAME, render_playlist(segments, target, ended)),
+        (SUBTITLES_PLAYLIST_NAME, render_subtitles_playlist(segments, target, ended)),
+    ]
 
 
 def render_subtitles_playlist(segments: list[Segment], target: int, ended: bool) -> str:
     """The subtitle twin of the audio playlist over ``segments``: same durations, one WebVTT each."""
     twins = [Segment(subtitle_name(index), segment.duration) for index, segment in enumerate(segments)]
     return render_playlist(twins, target, ended, init=None)
+
+
+def variant_bandwidth(aac_bitrate: str) -> int:
+    """BANDWIDTH of the audio variant, in bit/s: the AAC bit rate ("64k") and a tenth more for the
+    fMP4 framing (each fragment's moof), so that no segment's peak rate passes it (RFC 8216 4.3.4.2)."""
+    return int(aac_bitrate.removesuffix("k")) * 1100
+
+
+def sibling_url(url: str, name: str) -> str:
+    """The URL of ``name`` in the same folder as ``url`` (a session's files sit side by side)."""
+    return f"{url.rsplit('/', 1)[0]}/{name}"
 
 
 def render_multivariant(language: str, language_name: str, bandwidth: int) -> str:

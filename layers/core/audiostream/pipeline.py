@@ -18,12 +18,13 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .audio_budget import AudioBudget, AudioLimitReached
+from .captions import CaptionTimeline
 from .chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
 from .config import Settings
 from .encoder import EncoderError, HlsEncoder
 from .encoder_feed import EncoderFeed
 from .engines import TtsEngine, TtsError, get_engine
-from .hls import render_playlist
+from .hls import media_playlists
 from .llm import LlmError, expand_prompt
 from .loudness import LoudnessLeveller
 from .observability import MetricUnit, emit_metric, iterated_in_session_log_context, logger, tracer
@@ -92,16 +93,18 @@ def run_session(
             bitrate=settings.speech.aac_bitrate,
             output_rate=settings.speech.audio_sample_rate,
         )
+        captions = CaptionTimeline(engine.sample_rate, settings.speech.audio_sample_rate)
         publisher = SegmentPublisher(
             session.session_id,
             encoder,
             media,
             settings.speech.target_duration,
             on_listed=lambda count, seconds: progress.record(SessionUpdate(segments=count, duration=round(seconds, 3))),
+            captions=captions,
         )
         encoder.start()
         publisher.start()
-        _speak_all(session, text, settings, engine, encoder, publisher, progress, deadline, spoken)
+        _speak_all(session, text, settings, engine, encoder, publisher, captions, progress, deadline, spoken)
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
@@ -180,6 +183,7 @@ def _speak_all(
     engine: TtsEngine,
     encoder: HlsEncoder,
     publisher: SegmentPublisher,
+    captions: CaptionTimeline,
     progress: ProgressRecorder,
     deadline: float | None,
     spoken: list[str],
@@ -207,7 +211,7 @@ def _speak_all(
                 raise budget.reached()
             whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
             try:
-                cut = _speak_chunk(chunk, session, engine, budget, feed, publisher, progress)
+                cut = _speak_chunk(chunk, session, engine, budget, feed, publisher, captions, progress)
             except TtsError as error:
                 raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
             spoken.append(chunk)
@@ -229,6 +233,7 @@ def _speak_chunk(
     budget: AudioBudget,
     feed: EncoderFeed,
     publisher: SegmentPublisher,
+    captions: CaptionTimeline,
     progress: ProgressRecorder,
 ) -> bool:
     """Feed the encoder each piece of the chunk's speech as the engine makes it; answer whether the
@@ -236,13 +241,15 @@ def _speak_chunk(
     pieces = engine.stream(chunk, session.lang, session.voice)
     chars = len(chunk)  # the rate estimate counts the chunk's characters once, with its first piece
     try:
-        for pcm in pieces:
-            fitting = budget.take(pcm, chars)
+        for speech in pieces:
+            fitting = budget.take(speech.pcm, chars)
             chars = 0
+            # Timed before ffmpeg has the samples, so a segment's captions are known when it is made.
+            captions.add(len(fitting) // 2, speech.sentence or chunk, one_sentence=speech.sentence is not None)
             feed.put(fitting)
             publisher.raise_if_failed()
             progress.raise_if_refused()
-            if len(fitting) < len(pcm):
+            if len(fitting) < len(speech.pcm):
                 return True
     finally:
         pieces.close()
@@ -273,7 +280,8 @@ def _fail(
         if publisher is not None:
             publisher.close_playlist()
         else:  # it failed before there was anything to publish
-            media.put_playlist(session.session_id, render_playlist([], settings.speech.target_duration, ended=True))
+            for name, text in media_playlists([], settings.speech.target_duration, ended=True):
+                media.put_playlist(session.session_id, text, name)
     except Exception:
         logger.exception("could not close the playlist")
     try:

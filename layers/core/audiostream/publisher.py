@@ -1,7 +1,9 @@
 """Moves finished segments from the encoder's working directory to S3 while the session runs.
 
-Order is the whole point: init, then each new segment, and only then a playlist that names them, so
-a player never sees a segment it cannot fetch. The playlist lists only what was uploaded.
+Order is the whole point: init, then each new segment (and the WebVTT segment of its captions), and
+only then a playlist that names them, so a player never sees a segment it cannot fetch. The
+playlists list only what was uploaded; the subtitle playlist is written right after the audio's,
+with the same segments.
 
 Every upload is a request someone pays for (S3 bills each PUT), and the stream is made many times
 faster than it is heard, so the publisher spends requests only where a listener needs them:
@@ -23,9 +25,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from .captions import CaptionTimeline, render_vtt
 from .encoder import HlsEncoder
 from .fmp4 import NotJoinable, join_segments
-from .hls import INIT_NAME, Segment, render_playlist, segment_name
+from .hls import INIT_NAME, Segment, media_playlists, render_playlist, segment_name, subtitle_name
 from .observability import logger
 from .storage import MediaStore
 
@@ -48,6 +51,7 @@ class SegmentPublisher:
         on_listed: ProgressCallback,
         poll_interval: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
+        captions: CaptionTimeline | None = None,
     ):
         self.session_id = session_id
         self.encoder = encoder
@@ -56,6 +60,7 @@ class SegmentPublisher:
         self.on_listed = on_listed
         self.poll_interval = poll_interval
         self.clock = clock
+        self.captions = captions  # None: the stream has no subtitle playlist
         self.published: list[Segment] = []  # uploaded, in order; the playlist names the first `listed`
         self.listed = 0
         self.first_published_at: float | None = None  # wall time the first segment was listed
@@ -93,7 +98,7 @@ class SegmentPublisher:
 
     def close_playlist(self) -> None:
         """The final playlist: every uploaded segment and ``#EXT-X-ENDLIST``."""
-        self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=True))
+        self._write_playlists(ended=True)
         self.listed = len(self.published)
 
     def publish_new(self, ending: bool = False) -> int:
@@ -121,6 +126,10 @@ class SegmentPublisher:
                 logger.warning("parts could not be joined", exc_info=True)
                 parts, body = parts[:1], bodies[0]
             segment = Segment(segment_name(len(self.published)), sum(part.duration for part in parts))
+            if self.captions is not None:
+                begins = self.duration
+                cues = self.captions.between(begins, begins + segment.duration)
+                self.media.put_captions(self.session_id, subtitle_name(len(self.published)), render_vtt(cues))
             self.media.put_media(self.session_id, segment.name, body)
             self.published.append(segment)
             del self._waiting[: len(parts)]
@@ -157,13 +166,20 @@ class SegmentPublisher:
         return parts if ending or not next_fits else []
 
     def _list(self) -> None:
-        self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended=False))
+        self._write_playlists(ended=False)
         self.listed = len(self.published)
         self._last_listed_on = self.clock()
         if self.first_published_at is None:
             self.first_published_at = time.time()
             self._first_listed_on = self._last_listed_on
         self.on_listed(self.listed, sum(segment.duration for segment in self.published))
+
+    def _write_playlists(self, ended: bool) -> None:
+        if self.captions is None:
+            self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended))
+            return
+        for name, text in media_playlists(self.published, self.target_duration, ended):
+            self.media.put_playlist(self.session_id, text, name)
 
     def _run(self) -> None:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .config import Settings
-from .hls import render_playlist
+from .hls import MULTIVARIANT_NAME, media_playlists, render_multivariant, sibling_url, variant_bandwidth
 from .invoker import Invoker
 from .observability import logger, session_log_context, tracer
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused, new_session_id
@@ -38,7 +38,14 @@ def start_session(
         )
         target = settings.speech.target_duration
         try:
-            media.put_playlist(session_id, render_playlist([], target, ended=False))
+            # The media playlists first: the multivariant playlist names them.
+            for name, text in media_playlists([], target, ended=False):
+                media.put_playlist(session_id, text, name)
+            media.put_playlist(
+                session_id,
+                render_multivariant(request.lang, request.lang, variant_bandwidth(settings.speech.aac_bitrate)),
+                MULTIVARIANT_NAME,
+            )
             invoker.invoke(generate_event(session_id, request.text))
         except Exception as error:
             logger.exception("the session could not be handed to generate")
@@ -58,7 +65,8 @@ def _end_unstarted(session_id: str, reason: str, target: int, sessions: SessionS
         logger.warning("generate claimed the session after all; leaving it to generate")
         return
     try:
-        media.put_playlist(session_id, render_playlist([], target, ended=True))
+        for name, text in media_playlists([], target, ended=True):
+            media.put_playlist(session_id, text, name)
     except Exception:
         logger.exception("could not close the playlist of a session that never started")
 
@@ -68,5 +76,6 @@ def start_answer(session: Session) -> dict:
         "session_id": session.session_id,
         "task_id": session.session_id,
         "playlist": session.playlist,
+        "master": sibling_url(session.playlist, MULTIVARIANT_NAME),
         "status_url": f"/audiostream/task-status/{session.session_id}/",
     }

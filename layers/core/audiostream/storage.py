@@ -10,6 +10,7 @@ from .hls import PLAYLIST_NAME
 
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 MEDIA_CONTENT_TYPE = "audio/mp4"
+CAPTIONS_CONTENT_TYPE = "text/vtt; charset=utf-8"
 # The playlist grows while the session runs; init and segments never change once written.
 PLAYLIST_CACHE_CONTROL = "max-age=1"
 IMMUTABLE_CACHE_CONTROL = "max-age=31536000, immutable"
@@ -31,12 +32,12 @@ class MediaStore:
         """The URL path of the playlist, relative to the origin that serves page, API and media."""
         return "/" + self.key(session_id, PLAYLIST_NAME)
 
-    def put_playlist(self, session_id: str, text: str) -> None:
-        self._put(session_id, PLAYLIST_NAME, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)
+    def put_playlist(self, session_id: str, text: str, name: str = PLAYLIST_NAME) -> None:
+        self._put(session_id, name, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)
 
-    def get_playlist(self, session_id: str) -> str | None:
+    def get_playlist(self, session_id: str, name: str = PLAYLIST_NAME) -> str | None:
         try:
-            stored = aws.s3().get_object(Bucket=self.bucket, Key=self.key(session_id, PLAYLIST_NAME))
+            stored = aws.s3().get_object(Bucket=self.bucket, Key=self.key(session_id, name))
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
@@ -45,6 +46,9 @@ class MediaStore:
 
     def put_media(self, session_id: str, name: str, body: bytes) -> None:
         self._put(session_id, name, body, MEDIA_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)
+
+    def put_captions(self, session_id: str, name: str, text: str) -> None:
+        self._put(session_id, name, text.encode(), CAPTIONS_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)
 
     def _put(self, session_id: str, name: str, body: bytes, content_type: str, cache_control: str) -> None:
         aws.s3().put_object(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..config import Settings
 from ..observability import logger
-from .base import TtsEngine, TtsError
+from .base import Speech, TtsEngine, TtsError
 from .espeak import EspeakEngine
 from .gtts import GttsEngine
 from .hibari import HibariEngine
@@ -72,6 +72,7 @@ def warm_engines(settings: Settings) -> None:
 
 
 __all__ = [
+    "Speech",
     "ENGINE_FACTORIES",
     "TtsEngine",
     "TtsError",

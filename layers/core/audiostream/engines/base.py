@@ -2,13 +2,24 @@
 
 Engines subclass ``TtsEngine`` to inherit its defaults: an engine that makes a whole chunk at once
 implements ``synthesize``; one that makes speech sentence by sentence also overrides ``stream``, so
-that the encoder gets the first sentence while the next is being made.
+that the encoder gets the first sentence while the next is being made, and names each piece's
+sentence, which times the captions exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A piece of an engine's speech: 16-bit mono PCM, and the one sentence it speaks when the engine
+    made that sentence alone (None: the piece speaks the chunk, or its share of it)."""
+
+    pcm: bytes
+    sentence: str | None = None
 
 
 class TtsError(Exception):
@@ -37,9 +48,9 @@ class TtsEngine(Protocol):
         """Signed 16-bit little-endian mono PCM of ``text`` spoken in ``lang``."""
         ...
 
-    def stream(self, text: str, lang: str, voice: str | None) -> Iterator[bytes]:
-        """The PCM of ``text`` in pieces, each yielded as soon as it is made."""
-        yield self.synthesize(text, lang, voice)
+    def stream(self, text: str, lang: str, voice: str | None) -> Iterator[Speech]:
+        """The speech of ``text`` in pieces, each yielded as soon as it is made."""
+        yield Speech(self.synthesize(text, lang, voice))
 
     def warm(self) -> None:
         """Load now what the first request would otherwise wait for (a model); called at a cold start."""

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from ..observability import logger
-from .base import TtsEngine, TtsError
+from .base import Speech, TtsEngine, TtsError
 
 VERSION = "0.2.1"  # the hibari-tts release these voices and checksums belong to
 
@@ -162,16 +162,22 @@ class HibariEngine(TtsEngine):
     def warm(self) -> None:
         _loaded(self.default_voice("en"))
 
-    def stream(self, text: str, lang: str, voice: str | None) -> Iterator[bytes]:
+    def stream(self, text: str, lang: str, voice: str | None) -> Iterator[Speech]:
+        """One piece per sentence, as hibari splits them (a sentence too long for one model run is
+        made in several, which are joined: the piece is still that sentence's)."""
+        import numpy as np
+
         model = _loaded(voice or self.default_voice(lang))
         try:
             # A fixed seed for the noise part of the voice: the same words always make the same audio.
-            sentences = model.stream(text, seed=0)
-            for wave in sentences:
-                yield _trimmed(wave)
+            noise = np.random.default_rng(0)
+            for sentence in model.split_sentences(text):
+                waves = [model.from_ids(model.ids(phonemes), 1.0, noise) for phonemes in model.phonemize(sentence)]
+                if waves:
+                    yield Speech(b"".join(_trimmed(wave) for wave in waves), sentence.strip())
         except Exception as error:
             logger.exception("hibari failed")
             raise TtsError("the neural voice failed on this text") from error
 
     def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
-        return b"".join(self.stream(text, lang, voice))
+        return b"".join(speech.pcm for speech in self.stream(text, lang, voice))
