@@ -97,3 +97,11 @@ def google(settings, monkeypatch):
     get_settings.cache_clear()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def captions_on(settings, monkeypatch):
+    """The settings with CAPTIONS=true (captions are off by default)."""
+    monkeypatch.setenv("CAPTIONS", "true")
+    get_settings.cache_clear()
+    return get_settings()

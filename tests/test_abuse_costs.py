@@ -199,7 +199,10 @@ def record_media_writes() -> list[str]:
     return names
 
 
-def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_captions_as_many(settings, sessions, media):
+def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_captions_as_many(
+    captions_on, sessions, media
+):
+    settings = captions_on
     event = started(settings, sessions, media, ORDINARY)  # five minutes of espeak-ng
     writes = record_media_writes()
     assert generate(event)["outcome"] == "SUCCESS"

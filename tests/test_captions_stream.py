@@ -70,7 +70,8 @@ def onsets(pcm: bytes, quiet_seconds: float = 0.2, level: float = 0.01) -> list[
     return found
 
 
-def test_each_sentence_s_cue_starts_where_its_audio_does(settings, sessions, media, tmp_path):
+def test_each_sentence_s_cue_starts_where_its_audio_does(captions_on, sessions, media, tmp_path):
+    settings = captions_on
     event = started(settings, sessions, media, " ".join(SENTENCES), engine="hibari")
     assert generate(event)["outcome"] == "SUCCESS"
     audio, subtitles, segments = captions_of(settings, event["session_id"])
@@ -107,7 +108,7 @@ def test_each_sentence_s_cue_starts_where_its_audio_does(settings, sessions, med
     assert seconds(ordered[-1][1]) == pytest.approx(len(pcm) / 2 / RATE, abs=0.3)
 
 
-def test_a_failed_session_closes_both_playlists_over_the_same_segments(settings, sessions, media, monkeypatch):
+def test_a_failed_session_closes_both_playlists_over_the_same_segments(captions_on, sessions, media, monkeypatch):
     monkeypatch.setenv("MAX_AUDIO_SECONDS", "9")
     get_settings.cache_clear()
     settings = get_settings()

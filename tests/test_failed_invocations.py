@@ -43,7 +43,9 @@ def playlist(media) -> m3u8.M3U8:
     return m3u8.loads(media.get_playlist(SESSION_ID))
 
 
-def test_a_timed_out_invocation_ends_its_session_with_a_closed_playlist(handler, sessions, media, lambda_context):
+def test_a_timed_out_invocation_ends_its_session_with_a_closed_playlist(
+    handler, sessions, media, lambda_context, captions_on
+):
     died_mid_stream(sessions, media)
     assert handler(failure_event(), lambda_context) == {"batchItemFailures": []}
     session = sessions.get(SESSION_ID)

@@ -60,8 +60,9 @@ def answer_json(answer: dict) -> dict:
 
 
 def test_start_answers_202_records_pending_writes_an_empty_playlist_and_invokes_generate(
-    start, invoked, sessions, media, settings, lambda_context
+    start, invoked, sessions, media, captions_on, lambda_context
 ):
+    settings = captions_on
     answer = start(event("start.json"), lambda_context)
     assert answer["statusCode"] == 202
     body = answer_json(answer)
@@ -252,3 +253,11 @@ def test_an_unexpected_fault_still_answers_json(start, invoked, lambda_context, 
     assert answer["statusCode"] == 500
     assert answer_json(answer) == {"error": "internal error; the service's logs have the details"}
     assert invoked.empty()
+
+
+def test_without_captions_start_writes_the_audio_playlist_alone(start, invoked, settings, lambda_context):
+    answer = start(event("start.json"), lambda_context)
+    body = answer_json(answer)
+    assert answer["statusCode"] == 202 and "master" not in body
+    listing = aws.s3().list_objects_v2(Bucket=settings.storage.media_bucket, Prefix=f"media/hls/{body['session_id']}/")
+    assert [item["Key"].rsplit("/", 1)[1] for item in listing["Contents"]] == ["audio.m3u8"]

@@ -86,7 +86,8 @@ def test_a_repeated_event_does_nothing(settings, sessions, media, versioned_buck
     assert all(count == 1 for name, count in first.items() if not name.endswith(".m3u8"))
 
 
-def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions, media, versioned_bucket):
+def test_several_deliveries_at_once_make_one_set_of_segments(captions_on, sessions, media, versioned_bucket):
+    settings = captions_on
     event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     session_id = event["session_id"]
     deliveries = 4

@@ -49,7 +49,7 @@ def end_failed_invocation(record: dict) -> str:
         listed = m3u8.loads(playlist) if playlist else None
         segments = [Segment(segment.uri, segment.duration) for segment in listed.segments] if listed else []
         target = int(listed.target_duration or 1) if listed else settings.speech.target_duration
-        for name, text in media_playlists(segments, target, ended=True):
+        for name, text in media_playlists(segments, target, ended=True, captions=settings.speech.captions):
             media.put_playlist(session_id, text, name)
         reason = failure_reason(record)
         try:

@@ -64,13 +64,13 @@ def parse_segments(playlist_text: str) -> list[Segment]:
     return [Segment(segment.uri, segment.duration) for segment in m3u8.loads(playlist_text).segments]
 
 
-def media_playlists(segments: list[Segment], target: int, ended: bool) -> list[tuple[str, str]]:
-    """(name, text) of a session's two media playlists over ``segments``, in the order they are
-    written: the audio, then its subtitle twin, which names only captions already uploaded."""
-    return [
-        (PLAYLIST_NAME, render_playlist(segments, target, ended)),
-        (SUBTITLES_PLAYLIST_NAME, render_subtitles_playlist(segments, target, ended)),
-    ]
+def media_playlists(segments: list[Segment], target: int, ended: bool, captions: bool) -> list[tuple[str, str]]:
+    """(name, text) of a session's media playlists over ``segments``, in the order they are written:
+    the audio, then (with ``captions``) its subtitle twin, which names only captions already uploaded."""
+    playlists = [(PLAYLIST_NAME, render_playlist(segments, target, ended))]
+    if captions:
+        playlists.append((SUBTITLES_PLAYLIST_NAME, render_subtitles_playlist(segments, target, ended)))
+    return playlists
 
 
 def render_subtitles_playlist(segments: list[Segment], target: int, ended: bool) -> str:

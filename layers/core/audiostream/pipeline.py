@@ -93,7 +93,9 @@ def run_session(
             bitrate=settings.speech.aac_bitrate,
             output_rate=settings.speech.audio_sample_rate,
         )
-        captions = CaptionTimeline(engine.sample_rate, settings.speech.audio_sample_rate)
+        captions = (
+            CaptionTimeline(engine.sample_rate, settings.speech.audio_sample_rate) if settings.speech.captions else None
+        )
         publisher = SegmentPublisher(
             session.session_id,
             encoder,
@@ -183,7 +185,7 @@ def _speak_all(
     engine: TtsEngine,
     encoder: HlsEncoder,
     publisher: SegmentPublisher,
-    captions: CaptionTimeline,
+    captions: CaptionTimeline | None,
     progress: ProgressRecorder,
     deadline: float | None,
     spoken: list[str],
@@ -233,7 +235,7 @@ def _speak_chunk(
     budget: AudioBudget,
     feed: EncoderFeed,
     publisher: SegmentPublisher,
-    captions: CaptionTimeline,
+    captions: CaptionTimeline | None,
     progress: ProgressRecorder,
 ) -> bool:
     """Feed the encoder each piece of the chunk's speech as the engine makes it; answer whether the
@@ -245,7 +247,8 @@ def _speak_chunk(
             fitting = budget.take(speech.pcm, chars)
             chars = 0
             # Timed before ffmpeg has the samples, so a segment's captions are known when it is made.
-            captions.add(len(fitting) // 2, speech.sentence or chunk, one_sentence=speech.sentence is not None)
+            if captions is not None:
+                captions.add(len(fitting) // 2, speech.sentence or chunk, one_sentence=speech.sentence is not None)
             feed.put(fitting)
             publisher.raise_if_failed()
             progress.raise_if_refused()
@@ -280,7 +283,9 @@ def _fail(
         if publisher is not None:
             publisher.close_playlist()
         else:  # it failed before there was anything to publish
-            for name, text in media_playlists([], settings.speech.target_duration, ended=True):
+            for name, text in media_playlists(
+                [], settings.speech.target_duration, ended=True, captions=settings.speech.captions
+            ):
                 media.put_playlist(session.session_id, text, name)
     except Exception:
         logger.exception("could not close the playlist")

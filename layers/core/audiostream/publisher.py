@@ -175,10 +175,10 @@ class SegmentPublisher:
         self.on_listed(self.listed, sum(segment.duration for segment in self.published))
 
     def _write_playlists(self, ended: bool) -> None:
-        if self.captions is None:
+        if self.captions is None:  # the audio's alone, as a recording store in a test receives it
             self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended))
             return
-        for name, text in media_playlists(self.published, self.target_duration, ended):
+        for name, text in media_playlists(self.published, self.target_duration, ended, captions=True):
             self.media.put_playlist(self.session_id, text, name)
 
     def _run(self) -> None:

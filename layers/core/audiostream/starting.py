@@ -37,19 +37,22 @@ def start_session(
             )
         )
         target = settings.speech.target_duration
+        captions = settings.speech.captions
         try:
             # The media playlists first: the multivariant playlist names them.
-            for name, text in media_playlists([], target, ended=False):
+            for name, text in media_playlists([], target, ended=False, captions=captions):
                 media.put_playlist(session_id, text, name)
-            media.put_playlist(
-                session_id,
-                render_multivariant(request.lang, request.lang, variant_bandwidth(settings.speech.aac_bitrate)),
-                MULTIVARIANT_NAME,
-            )
+            if captions:
+                bandwidth = variant_bandwidth(settings.speech.aac_bitrate)
+                media.put_playlist(
+                    session_id, render_multivariant(request.lang, request.lang, bandwidth), MULTIVARIANT_NAME
+                )
             invoker.invoke(generate_event(session_id, request.text))
         except Exception as error:
             logger.exception("the session could not be handed to generate")
-            _end_unstarted(session_id, "generation could not be started; please try again", target, sessions, media)
+            _end_unstarted(
+                session_id, "generation could not be started; please try again", target, captions, sessions, media
+            )
             raise StartFailed(str(error)) from error
         logger.info(
             "session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)}
@@ -57,7 +60,9 @@ def start_session(
     return session
 
 
-def _end_unstarted(session_id: str, reason: str, target: int, sessions: SessionStore, media: MediaStore) -> None:
+def _end_unstarted(
+    session_id: str, reason: str, target: int, captions: bool, sessions: SessionStore, media: MediaStore
+) -> None:
     """FAILURE, but only from PENDING: an invoke that failed late may still have reached generate."""
     try:
         sessions.transition(session_id, State.FAILURE, SessionUpdate(error=reason), only_from=State.PENDING)
@@ -65,17 +70,19 @@ def _end_unstarted(session_id: str, reason: str, target: int, sessions: SessionS
         logger.warning("generate claimed the session after all; leaving it to generate")
         return
     try:
-        for name, text in media_playlists([], target, ended=True):
+        for name, text in media_playlists([], target, ended=True, captions=captions):
             media.put_playlist(session_id, text, name)
     except Exception:
         logger.exception("could not close the playlist of a session that never started")
 
 
-def start_answer(session: Session) -> dict:
-    return {
+def start_answer(session: Session, captions: bool = False) -> dict:
+    answer = {
         "session_id": session.session_id,
         "task_id": session.session_id,
         "playlist": session.playlist,
-        "master": sibling_url(session.playlist, MULTIVARIANT_NAME),
         "status_url": f"/audiostream/task-status/{session.session_id}/",
     }
+    if captions:
+        answer["master"] = sibling_url(session.playlist, MULTIVARIANT_NAME)
+    return answer
