@@ -15,6 +15,7 @@ import m3u8
 import numpy as np
 import pytest
 
+from audiostream.captions import CaptionTimeline, render_vtt
 from audiostream.encoder import HlsEncoder
 from audiostream.hls import INIT_NAME, PLAYLIST_NAME
 from audiostream.publisher import SegmentPublisher
@@ -78,26 +79,39 @@ class RecordingMedia:
         self.uploaded_at: dict[str, float] = {}
         self.playlists: list[list[str]] = []
         self.first_listed_at: dict[str, float] = {}
+        self.captions: dict[str, str] = {}
+        self.subtitle_playlists: list[list[str]] = []
 
     def put_media(self, session_id, name, body):
         self.media.put_media(session_id, name, body)
         self.uploads.append(name)
         self.uploaded_at[name] = self.clock()
 
-    def put_playlist(self, session_id, text):
-        self.media.put_playlist(session_id, text)
+    def put_captions(self, session_id, name, text):
+        self.media.put_captions(session_id, name, text)
+        self.uploads.append(name)
+        self.captions[name] = text
+
+    def put_playlist(self, session_id, text, name=PLAYLIST_NAME):
+        self.media.put_playlist(session_id, text, name)
         names = [segment.uri for segment in m3u8.loads(text).segments]
         assert set(names) <= set(self.uploads), "a playlist named a segment before it was uploaded"
+        self.uploads.append(name)
+        if name != PLAYLIST_NAME:
+            self.subtitle_playlists.append(names)
+            return
         assert names[: len(self.playlists[-1]) if self.playlists else 0] == (self.playlists or [[]])[-1]
-        self.uploads.append(PLAYLIST_NAME)
         self.playlists.append(names)
         for name in names:
             self.first_listed_at.setdefault(name, self.clock())
 
 
-def publisher_of(staged, media, clock) -> tuple[SegmentPublisher, RecordingMedia]:
+def publisher_of(staged, media, clock, captions=None) -> tuple[SegmentPublisher, RecordingMedia]:
     recording = RecordingMedia(media, clock)
-    return SegmentPublisher(SESSION, staged, recording, TARGET, lambda count, seconds: None, clock=clock), recording
+    publisher = SegmentPublisher(
+        SESSION, staged, recording, TARGET, lambda count, seconds: None, clock=clock, captions=captions
+    )
+    return publisher, recording
 
 
 def publish(encoded, media, clock, heard_per_part: float) -> tuple[SegmentPublisher, RecordingMedia]:
@@ -212,3 +226,28 @@ def test_stop_uploads_what_the_thread_had_not_taken(encoded, media, moto):
     publisher.close_playlist()
     assert sum(segment.duration for segment in publisher.published) == pytest.approx(SECONDS, abs=0.05)
     assert recording.playlists[-1] == [segment.name for segment in publisher.published]
+
+
+def test_with_captions_the_first_segment_waits_for_no_caption_and_each_listing_names_its_captions(encoded, media, moto):
+    clock = Clock()
+    timeline = CaptionTimeline(RATE, 44100)
+    for number in range(SECONDS // 3):
+        timeline.add(RATE * 3, f"Sentence {number}.", one_sentence=True)  # one every 3 s
+    staged = Unfinished(encoded)
+    publisher, recording = publisher_of(staged, media, clock, captions=timeline)
+    for visible in range(1, len(encoded.finished_parts()) + 1):
+        staged.visible = visible
+        publisher.publish_new()
+        clock.now += 0.5
+    publisher.publish_new(ending=True)
+    publisher.close_playlist()
+
+    assert recording.uploads[:5] == [INIT_NAME, "audio_000.m4s", PLAYLIST_NAME, "subs_000.vtt", "subs.m3u8"]
+    names = [segment.name for segment in publisher.published]
+    assert recording.subtitle_playlists[-1] == [f"subs_{index:03d}.vtt" for index in range(len(names))]
+    assert len(recording.subtitle_playlists) == len(recording.playlists)  # each listing, both playlists
+    begins = 0.0
+    for index, segment in enumerate(publisher.published):  # each WebVTT segment: the cues heard in it
+        expected = timeline.between(begins, begins + segment.duration)
+        assert recording.captions[f"subs_{index:03d}.vtt"] == render_vtt(expected) and expected
+        begins += segment.duration

@@ -38,7 +38,7 @@ async def start(request: Request) -> JSONResponse:
         )
     except StartFailed:
         return error_response(503, "generation could not be started; please try again", headers={"Retry-After": "1"})
-    return JSONResponse(start_answer(session, captions=settings.speech.captions), status_code=202)
+    return JSONResponse(start_answer(session, settings), status_code=202)
 
 
 asgi_handler = Mangum(app, lifespan="off")

@@ -8,10 +8,8 @@ with ``#EXT-X-ENDLIST`` over the segments it already names (all uploaded, by the
 
 from __future__ import annotations
 
-import m3u8
-
 from .config import get_settings
-from .hls import Segment, media_playlists
+from .hls import close_playlist, media_playlists
 from .observability import MetricUnit, emit_metric, logger, session_log_context
 from .sessions import SessionStore, SessionUpdate, State, TransitionRefused, is_session_id
 from .storage import MediaStore
@@ -43,14 +41,12 @@ def end_failed_invocation(record: dict) -> str:
         session = sessions.get(session_id)
         if session is None or session.state.ended:
             return "already ended"
-        # Both closed over the audio playlist as last written: every segment it names had its
-        # captions uploaded before it, whether or not the subtitle playlist was written after it.
-        playlist = media.get_playlist(session_id)
-        listed = m3u8.loads(playlist) if playlist else None
-        segments = [Segment(segment.uri, segment.duration) for segment in listed.segments] if listed else []
-        target = int(listed.target_duration or 1) if listed else settings.speech.target_duration
-        for name, text in media_playlists(segments, target, ended=True, captions=settings.speech.captions):
-            media.put_playlist(session_id, text, name)
+        # Each closed over what it names, all uploaded (the subtitle playlist may end a few captions
+        # short of the audio's, written just before it).
+        empty = media_playlists([], settings.speech.target_duration, ended=True, captions=settings.speech.captions)
+        for name, text in empty:
+            playlist = media.get_playlist(session_id, name)
+            media.put_playlist(session_id, close_playlist(playlist) if playlist else text, name)
         reason = failure_reason(record)
         try:
             sessions.transition(session_id, State.FAILURE, SessionUpdate(error=reason))

@@ -64,6 +64,13 @@ def parse_segments(playlist_text: str) -> list[Segment]:
     return [Segment(segment.uri, segment.duration) for segment in m3u8.loads(playlist_text).segments]
 
 
+def close_playlist(playlist_text: str) -> str:
+    """The same media playlist (segments, target duration, map or none) with ``#EXT-X-ENDLIST``."""
+    playlist = m3u8.loads(playlist_text)
+    init = playlist.segment_map[0].uri if playlist.segment_map else None
+    return render_playlist(parse_segments(playlist_text), int(playlist.target_duration or 1), ended=True, init=init)
+
+
 def media_playlists(segments: list[Segment], target: int, ended: bool, captions: bool) -> list[tuple[str, str]]:
     """(name, text) of a session's media playlists over ``segments``, in the order they are written:
     the audio, then (with ``captions``) its subtitle twin, which names only captions already uploaded."""
@@ -83,11 +90,6 @@ def variant_bandwidth(aac_bitrate: str) -> int:
     """BANDWIDTH of the audio variant, in bit/s: the AAC bit rate ("64k") and a tenth more for the
     fMP4 framing (each fragment's moof), so that no segment's peak rate passes it (RFC 8216 4.3.4.2)."""
     return int(aac_bitrate.removesuffix("k")) * 1100
-
-
-def sibling_url(url: str, name: str) -> str:
-    """The URL of ``name`` in the same folder as ``url`` (a session's files sit side by side)."""
-    return f"{url.rsplit('/', 1)[0]}/{name}"
 
 
 def render_multivariant(language: str, language_name: str, bandwidth: int) -> str:

@@ -136,7 +136,7 @@ def run_session(
 
 def _report(session: Session, publisher: SegmentPublisher | None, state: State) -> None:
     audio_seconds = publisher.duration if publisher else 0.0
-    first_segment_at = publisher.first_published_at if publisher else None
+    first_segment_at = publisher.first_listed_at if publisher else None
     if first_segment_at is not None:
         emit_metric("TimeToFirstSegment", MetricUnit.Milliseconds, (first_segment_at - session.created_at) * 1000)
     emit_metric("AudioSecondsProduced", MetricUnit.Seconds, audio_seconds)

@@ -1,9 +1,9 @@
 """Moves finished segments from the encoder's working directory to S3 while the session runs.
 
-Order is the whole point: init, then each new segment (and the WebVTT segment of its captions), and
-only then a playlist that names them, so a player never sees a segment it cannot fetch. The
-playlists list only what was uploaded; the subtitle playlist is written right after the audio's,
-with the same segments.
+Order is the whole point: init, then each new segment, and only then a playlist that names them, so
+a player never sees a segment it cannot fetch. The playlists list only what was uploaded. With
+captions, each listing writes the audio playlist first (the first segment waits for nothing else),
+then the WebVTT segments of the newly listed segments, then the subtitle playlist naming them.
 
 Every upload is a request someone pays for (S3 bills each PUT), and the stream is made many times
 faster than it is heard, so the publisher spends requests only where a listener needs them:
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from .captions import CaptionTimeline, render_vtt
 from .encoder import HlsEncoder
 from .fmp4 import NotJoinable, join_segments
-from .hls import INIT_NAME, Segment, media_playlists, render_playlist, segment_name, subtitle_name
+from .hls import INIT_NAME, SUBTITLES_PLAYLIST_NAME, Segment, media_playlists, segment_name, subtitle_name
 from .observability import logger
 from .storage import MediaStore
 
@@ -63,9 +63,10 @@ class SegmentPublisher:
         self.captions = captions  # None: the stream has no subtitle playlist
         self.published: list[Segment] = []  # uploaded, in order; the playlist names the first `listed`
         self.listed = 0
-        self.first_published_at: float | None = None  # wall time the first segment was listed
+        self.first_listed_at: float | None = None  # wall time the first segment was listed
         self._first_listed_on: float | None = None  # the same, on `clock`
         self._last_listed_on: float | None = None
+        self._captioned = 0  # segments whose WebVTT segment is uploaded
         self._waiting: list[Segment] = []  # ffmpeg's finished parts, not uploaded yet
         self._seen = 0  # parts of the encoder's playlist already taken
         self._init_published = False
@@ -126,10 +127,6 @@ class SegmentPublisher:
                 logger.warning("parts could not be joined", exc_info=True)
                 parts, body = parts[:1], bodies[0]
             segment = Segment(segment_name(len(self.published)), sum(part.duration for part in parts))
-            if self.captions is not None:
-                begins = self.duration
-                cues = self.captions.between(begins, begins + segment.duration)
-                self.media.put_captions(self.session_id, subtitle_name(len(self.published)), render_vtt(cues))
             self.media.put_media(self.session_id, segment.name, body)
             self.published.append(segment)
             del self._waiting[: len(parts)]
@@ -169,17 +166,26 @@ class SegmentPublisher:
         self._write_playlists(ended=False)
         self.listed = len(self.published)
         self._last_listed_on = self.clock()
-        if self.first_published_at is None:
-            self.first_published_at = time.time()
+        if self.first_listed_at is None:
+            self.first_listed_at = time.time()
             self._first_listed_on = self._last_listed_on
         self.on_listed(self.listed, sum(segment.duration for segment in self.published))
 
     def _write_playlists(self, ended: bool) -> None:
-        if self.captions is None:  # the audio's alone, as a recording store in a test receives it
-            self.media.put_playlist(self.session_id, render_playlist(self.published, self.target_duration, ended))
-            return
-        for name, text in media_playlists(self.published, self.target_duration, ended, captions=True):
+        playlists = media_playlists(self.published, self.target_duration, ended, captions=self.captions is not None)
+        for name, text in playlists:
+            if name == SUBTITLES_PLAYLIST_NAME:
+                self._upload_captions()
             self.media.put_playlist(self.session_id, text, name)
+
+    def _upload_captions(self) -> None:
+        """The WebVTT segment of each uploaded segment that has none yet: the cues heard in it."""
+        begins = sum(segment.duration for segment in self.published[: self._captioned])
+        for index in range(self._captioned, len(self.published)):
+            ends = begins + self.published[index].duration
+            cues = self.captions.between(begins, ends)
+            self.media.put_captions(self.session_id, subtitle_name(index), render_vtt(cues))
+            begins, self._captioned = ends, index + 1
 
     def _run(self) -> None:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .config import Settings
-from .hls import MULTIVARIANT_NAME, media_playlists, render_multivariant, sibling_url, variant_bandwidth
+from .hls import MULTIVARIANT_NAME, media_playlists, render_multivariant, variant_bandwidth
 from .invoker import Invoker
 from .observability import logger, session_log_context, tracer
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused, new_session_id
@@ -76,13 +76,13 @@ def _end_unstarted(
         logger.exception("could not close the playlist of a session that never started")
 
 
-def start_answer(session: Session, captions: bool = False) -> dict:
+def start_answer(session: Session, settings: Settings) -> dict:
     answer = {
         "session_id": session.session_id,
         "task_id": session.session_id,
         "playlist": session.playlist,
         "status_url": f"/audiostream/task-status/{session.session_id}/",
     }
-    if captions:
-        answer["master"] = sibling_url(session.playlist, MULTIVARIANT_NAME)
+    if settings.speech.captions:
+        answer["master"] = MediaStore.from_settings(settings).playlist_url(session.session_id, MULTIVARIANT_NAME)
     return answer

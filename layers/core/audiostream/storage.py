@@ -28,9 +28,9 @@ class MediaStore:
     def key(self, session_id: str, name: str) -> str:
         return f"{self.prefix}/{session_id}/{name}"
 
-    def playlist_url(self, session_id: str) -> str:
-        """The URL path of the playlist, relative to the origin that serves page, API and media."""
-        return "/" + self.key(session_id, PLAYLIST_NAME)
+    def playlist_url(self, session_id: str, name: str = PLAYLIST_NAME) -> str:
+        """The URL path of a playlist, relative to the origin that serves page, API and media."""
+        return "/" + self.key(session_id, name)
 
     def put_playlist(self, session_id: str, text: str, name: str = PLAYLIST_NAME) -> None:
         self._put(session_id, name, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)

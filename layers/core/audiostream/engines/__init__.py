@@ -72,8 +72,8 @@ def warm_engines(settings: Settings) -> None:
 
 
 __all__ = [
-    "Speech",
     "ENGINE_FACTORIES",
+    "Speech",
     "TtsEngine",
     "TtsError",
     "default_engine",
