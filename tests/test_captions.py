@@ -9,7 +9,8 @@ import m3u8
 import pytest
 import webvtt
 
-from audiostream.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP, CaptionTimeline, Cue, render_vtt
+from audiostream.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP, CaptionTimeline, Cue, Word, render_vtt
+from audiostream.engines.base import Mark
 from audiostream.hls import (
     PLAYLIST_NAME,
     SUBTITLES_PLAYLIST_NAME,
@@ -25,9 +26,9 @@ DELAY = AAC_PRIMING_SAMPLES / OUT
 
 def test_a_sentence_piece_starts_where_the_samples_before_it_end():
     timeline = CaptionTimeline(RATE, OUT)
-    timeline.add(36000, "Hello world.", one_sentence=True)  # 1.5 s
-    timeline.add(12000, "  ", one_sentence=True)  # a piece with nothing to read adds time, not a cue
-    timeline.add(24000, "Goodbye now.", one_sentence=True)
+    timeline.add(36000, "Hello world. Goodbye now.", [Mark(0, "Hello world.")])  # 1.5 s
+    timeline.add(12000, "Hello world. Goodbye now.", [Mark(0, "  ")])  # nothing to read: time, not a cue
+    timeline.add(24000, "Hello world. Goodbye now.", [Mark(0, "Goodbye now.")])
     assert timeline.cues == [
         Cue(0, round(DELAY, 3), round(1.5 + DELAY, 3), "Hello world."),
         Cue(1, round(2.0 + DELAY, 3), round(3.0 + DELAY, 3), "Goodbye now."),
@@ -44,10 +45,35 @@ def test_a_chunk_piece_is_shared_among_its_sentences_by_their_characters():
     assert second.end == pytest.approx(3 + DELAY, abs=0.001)
 
 
+def test_sentence_and_word_marks_place_the_cues_and_their_words():
+    timeline = CaptionTimeline(RATE, OUT)
+    timeline.add(RATE, "ignored")  # 1 s before
+    text = "Hello there. Bye."
+    sentences = [Mark(0, "Hello there."), Mark(RATE * 2, "Bye.")]
+    words = [Mark(RATE // 10, "Hello"), Mark(RATE, "there."), Mark(RATE * 2, "Bye."), Mark(RATE * 9, "beyond")]
+    timeline.add(RATE * 3, text, sentences, words)  # 3 s; a mark past its end is dropped
+    first, second = timeline.cues[1:]
+    at = lambda seconds: round(seconds + DELAY, 3)  # noqa: E731
+    assert first == Cue(1, at(1), at(3), "Hello there.", (Word(at(1.1), at(2), "Hello"), Word(at(2), at(3), "there.")))
+    assert second == Cue(2, at(3), at(4), "Bye.", (Word(at(3), at(4), "Bye."),))
+    transcript = timeline.transcript(complete=True)
+    assert transcript["complete"] is True
+    assert transcript["sentences"][1] == {
+        "start": at(1),
+        "end": at(3),
+        "text": "Hello there.",
+        "words": [{"start": at(1.1), "end": at(2), "text": "Hello"}, {"start": at(2), "end": at(3), "text": "there."}],
+    }
+    # In WebVTT, each word after the first carries the time it is spoken.
+    (read,) = webvtt.from_buffer(io.StringIO(render_vtt([first]))).captions
+    assert read.raw_text == f"Hello <00:00:02.{round(DELAY * 1000):03d}>there."
+    assert read.text == "Hello there."
+
+
 def test_the_cues_of_a_stretch_are_those_heard_in_it_even_in_part():
     timeline = CaptionTimeline(RATE, OUT)
     for text in ("A.", "B.", "C."):
-        timeline.add(RATE * 3, text, one_sentence=True)  # 0-3, 3-6, 6-9 s (plus the delay)
+        timeline.add(RATE * 3, text, [Mark(0, text)])  # 0-3, 3-6, 6-9 s (plus the delay)
     assert [cue.text for cue in timeline.between(0, 2)] == ["A."]
     assert [cue.text for cue in timeline.between(2, 4)] == ["A.", "B."]
     assert [cue.text for cue in timeline.between(9.1, 12)] == []

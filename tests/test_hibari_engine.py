@@ -62,11 +62,12 @@ def test_a_voice_file_that_is_not_the_published_one_is_never_offered(settings, o
 def test_each_sentence_comes_as_it_is_made_with_its_silences_cut_short(settings, offline):
     engine = get_engine("hibari", settings)
     pieces = list(engine.stream("The first sentence. Then a second one! And is this the third?", "en", None))
-    assert [piece.sentence for piece in pieces] == [
-        "The first sentence.",
-        "Then a second one!",
-        "And is this the third?",
+    assert [tuple(mark.text for mark in piece.sentences) for piece in pieces] == [
+        ("The first sentence.",),
+        ("Then a second one!",),
+        ("And is this the third?",),
     ]
+    assert all(piece.sentences[0].sample == 0 for piece in pieces)
     for pcm in (piece.pcm for piece in pieces):
         loud = np.flatnonzero(np.abs(samples(pcm)) > hibari_engine.SILENCE_LEVEL)
         lead, tail = loud[0] / RATE, (len(pcm) // 2 - loud[-1]) / RATE

@@ -248,7 +248,7 @@ def _speak_chunk(
             chars = 0
             # Timed before ffmpeg has the samples, so a segment's captions are known when it is made.
             if captions is not None:
-                captions.add(len(fitting) // 2, speech.sentence or chunk, one_sentence=speech.sentence is not None)
+                captions.add(len(fitting) // 2, chunk, speech.sentences, speech.words)
             feed.put(fitting)
             publisher.raise_if_failed()
             progress.raise_if_refused()

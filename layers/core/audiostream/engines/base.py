@@ -2,8 +2,9 @@
 
 Engines subclass ``TtsEngine`` to inherit its defaults: an engine that makes a whole chunk at once
 implements ``synthesize``; one that makes speech sentence by sentence also overrides ``stream``, so
-that the encoder gets the first sentence while the next is being made, and names each piece's
-sentence, which times the captions exactly.
+that the encoder gets the first sentence while the next is being made. An engine that knows where its
+sentences and words begin in the audio says so in ``Speech.sentences`` and ``Speech.words``, which
+times the captions exactly.
 """
 
 from __future__ import annotations
@@ -14,12 +15,22 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A sentence or word of a piece of speech, and where the engine says it begins in the piece."""
+
+    sample: int  # samples into the piece's PCM
+    text: str
+
+
+@dataclass(frozen=True)
 class Speech:
-    """A piece of an engine's speech: 16-bit mono PCM, and the one sentence it speaks when the engine
-    made that sentence alone (None: the piece speaks the chunk, or its share of it)."""
+    """A piece of an engine's speech: 16-bit mono PCM, with the sentences and words it speaks where
+    the engine knows them, in order (none: the piece speaks the chunk, and captions share its time
+    among the chunk's sentences)."""
 
     pcm: bytes
-    sentence: str | None = None
+    sentences: tuple[Mark, ...] = ()
+    words: tuple[Mark, ...] = ()
 
 
 class TtsError(Exception):

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from ..observability import logger
-from .base import Speech, TtsEngine, TtsError
+from .base import Mark, Speech, TtsEngine, TtsError
 
 VERSION = "0.2.1"  # the hibari-tts release these voices and checksums belong to
 
@@ -174,7 +174,7 @@ class HibariEngine(TtsEngine):
             for sentence in model.split_sentences(text):
                 waves = [model.from_ids(model.ids(phonemes), 1.0, noise) for phonemes in model.phonemize(sentence)]
                 if waves:
-                    yield Speech(b"".join(_trimmed(wave) for wave in waves), sentence.strip())
+                    yield Speech(b"".join(_trimmed(wave) for wave in waves), sentences=(Mark(0, sentence.strip()),))
         except Exception as error:
             logger.exception("hibari failed")
             raise TtsError("the neural voice failed on this text") from error
