@@ -100,8 +100,8 @@ def google(settings, monkeypatch):
 
 
 @pytest.fixture
-def captions_on(settings, monkeypatch):
-    """The settings with CAPTIONS=true (captions are off by default)."""
-    monkeypatch.setenv("CAPTIONS", "true")
+def captions_off(settings, monkeypatch):
+    """The settings with CAPTIONS=false (captions are on by default)."""
+    monkeypatch.setenv("CAPTIONS", "false")
     get_settings.cache_clear()
     return get_settings()

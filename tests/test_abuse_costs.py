@@ -199,10 +199,7 @@ def record_media_writes() -> list[str]:
     return names
 
 
-def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_captions_as_many(
-    captions_on, sessions, media
-):
-    settings = captions_on
+def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_captions_as_many(settings, sessions, media):
     event = started(settings, sessions, media, ORDINARY)  # five minutes of espeak-ng
     writes = record_media_writes()
     assert generate(event)["outcome"] == "SUCCESS"
@@ -212,11 +209,16 @@ def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_capti
     assert minutes > 4
     segments = [segment.uri for segment in playlist.segments]
     captions = [f"subs_{index:03d}.vtt" for index in range(len(segments))]
-    # Each segment once, never again; each with its captions; each playlist with its subtitle twin.
-    assert sorted(set(writes)) == sorted(["init.mp4", "audio.m3u8", "subs.m3u8", *segments, *captions])
-    audio_writes = [name for name in writes if not name.startswith("subs")]
+    # Each segment once, never again; each with its captions; each playlist with its subtitle twin;
+    # the transcript once, at the end.
+    assert sorted(set(writes)) == sorted(
+        ["init.mp4", "audio.m3u8", "subs.m3u8", "transcript.json", *segments, *captions]
+    )
+    assert writes.count("transcript.json") == 1 and writes[-1] == "transcript.json"
+    audio_writes = [name for name in writes if not name.startswith(("subs", "transcript"))]
     assert len(audio_writes) == len(segments) + 1 + writes.count("audio.m3u8")
-    assert len(writes) - len(audio_writes) == len(captions) + writes.count("subs.m3u8") == len(audio_writes) - 1
+    caption_writes = len(writes) - len(audio_writes)
+    assert caption_writes == len(captions) + writes.count("subs.m3u8") + 1 == len(audio_writes)
     figures = f"{len(audio_writes)} audio writes ({writes.count('audio.m3u8')} playlists), {len(writes)} in all"
     assert len(audio_writes) / minutes <= 20, f"{figures} for {minutes:.2f} min"
     # Joined segments carry it: ffmpeg's 2 s parts one by one would be 30 segment writes a minute.
@@ -224,7 +226,7 @@ def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_capti
 
 
 def test_control_characters_become_spaces_and_the_status_says_the_words_spoken(
-    start, invocations, settings, sessions, lambda_context
+    start, invocations, settings, sessions, media, lambda_context
 ):
     # A NUL ends the C string espeak-ng reads: before, "world" was never spoken while the status said it was.
     answer = start(start_event({"text": "Hello\x00 world.\x07 Goodbye\x1b now.", "lang": "en"}), lambda_context)
@@ -233,7 +235,7 @@ def test_control_characters_become_spaces_and_the_status_says_the_words_spoken(
     assert event["text"] == "Hello  world.  Goodbye  now."
     assert generate(event)["outcome"] == "SUCCESS"
 
-    status = describe_status(sessions.get(event["session_id"]))
+    status = describe_status(sessions.get(event["session_id"]), media)
     assert status["state"] == State.SUCCESS and status["spoken_text"] == "Hello world. Goodbye now."
     _, audio = published_audio(settings, event["session_id"])
     assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(status["spoken_text"]), rel=0.1)

@@ -56,8 +56,7 @@ def test_sentence_and_word_marks_place_the_cues_and_their_words():
     at = lambda seconds: round(seconds + DELAY, 3)  # noqa: E731
     assert first == Cue(1, at(1), at(3), "Hello there.", (Word(at(1.1), at(2), "Hello"), Word(at(2), at(3), "there.")))
     assert second == Cue(2, at(3), at(4), "Bye.", (Word(at(3), at(4), "Bye."),))
-    transcript = timeline.transcript(complete=True)
-    assert transcript["complete"] is True
+    transcript = timeline.transcript()
     assert transcript["sentences"][1] == {
         "start": at(1),
         "end": at(3),

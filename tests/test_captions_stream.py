@@ -5,6 +5,7 @@ sentence's cue starts where its audio does."""
 from __future__ import annotations
 
 import io
+import json
 
 import m3u8
 import numpy as np
@@ -15,6 +16,7 @@ from audiostream.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP
 from audiostream.config import get_settings
 from audiostream.engines import get_engine
 from audiostream.generate import generate
+from audiostream.status import describe_status
 
 from support.published_stream import decoded_pcm, download_stream
 from support.sessions import started, stored
@@ -54,6 +56,19 @@ def assert_twins(audio: m3u8.M3U8, subtitles: m3u8.M3U8) -> None:
     assert not subtitles.segment_map
 
 
+def transcript_of(settings, sessions, media, session_id) -> dict:
+    """transcript.json, found where the status says it is."""
+    status = describe_status(sessions.get(session_id), media)
+    folder = f"/media/hls/{session_id}/"
+    assert (status["master"], status["captions"]) == (folder + "master.m3u8", folder + "subs.m3u8")
+    assert status["transcript"] == folder + "transcript.json"
+    if status["state"] == "SUCCESS":
+        assert status["result"]["transcript"] == status["transcript"]
+    obj = stored(settings, session_id, "transcript.json")
+    assert obj["ContentType"] == "application/json"
+    return json.loads(obj["Body"].read())
+
+
 def onsets(pcm: bytes, quiet_seconds: float = 0.2, level: float = 0.01) -> list[float]:
     """Where speech starts after each pause of at least ``quiet_seconds`` (10 ms frames above ``level``)."""
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
@@ -70,8 +85,7 @@ def onsets(pcm: bytes, quiet_seconds: float = 0.2, level: float = 0.01) -> list[
     return found
 
 
-def test_each_sentence_s_cue_starts_where_its_audio_does(captions_on, sessions, media, tmp_path):
-    settings = captions_on
+def test_each_sentence_s_cue_starts_where_its_audio_does(settings, sessions, media, tmp_path):
     event = started(settings, sessions, media, " ".join(SENTENCES), engine="hibari")
     assert generate(event)["outcome"] == "SUCCESS"
     audio, subtitles, segments = captions_of(settings, event["session_id"])
@@ -107,8 +121,14 @@ def test_each_sentence_s_cue_starts_where_its_audio_does(captions_on, sessions, 
         assert 0.0 <= first_sound - seconds(cue_start) <= 0.1, (text, heard, cue_start)
     assert seconds(ordered[-1][1]) == pytest.approx(len(pcm) / 2 / RATE, abs=0.3)
 
+    # The transcript holds the same sentences at the same times (hibari reports no words).
+    transcript = transcript_of(settings, sessions, media, event["session_id"])
+    assert [(round(s["start"], 3), round(s["end"], 3), s["text"], s["words"]) for s in transcript["sentences"]] == [
+        (seconds(start), seconds(end), text, []) for start, end, text in ordered
+    ]
 
-def test_a_failed_session_closes_both_playlists_over_the_same_segments(captions_on, sessions, media, monkeypatch):
+
+def test_a_failed_session_closes_both_playlists_over_the_same_segments(settings, sessions, media, monkeypatch):
     monkeypatch.setenv("MAX_AUDIO_SECONDS", "9")
     get_settings.cache_clear()
     settings = get_settings()
@@ -119,3 +139,8 @@ def test_a_failed_session_closes_both_playlists_over_the_same_segments(captions_
     assert audio.segments and sum(s.duration for s in audio.segments) == pytest.approx(9, abs=0.1)
     heard = [cue.text for segment_cues in segments for cue in segment_cues]
     assert heard and heard[0] == SENTENCES[0]
+    # The transcript names what was heard, up to the cut.
+    sentences = transcript_of(settings, sessions, media, event["session_id"])["sentences"]
+    cues = {cue.identifier: cue.text for segment_cues in segments for cue in segment_cues}
+    assert [sentence["text"] for sentence in sentences] == list(cues.values())
+    assert sentences[-1]["end"] <= 9 + 0.1

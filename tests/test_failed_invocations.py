@@ -45,7 +45,7 @@ def playlist(media) -> m3u8.M3U8:
 
 
 def test_a_timed_out_invocation_ends_its_session_with_a_closed_playlist(
-    handler, sessions, media, lambda_context, captions_on
+    handler, sessions, media, lambda_context, settings
 ):
     died_mid_stream(sessions, media)
     assert handler(failure_event(), lambda_context) == {"batchItemFailures": []}

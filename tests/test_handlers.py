@@ -14,6 +14,8 @@ from audiostream.invoker import install_invoker
 from audiostream.sessions import SessionStore, State
 from devstack.functions import load_handler
 
+from support.faults import fail_requests
+
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
@@ -60,9 +62,8 @@ def answer_json(answer: dict) -> dict:
 
 
 def test_start_answers_202_records_pending_writes_an_empty_playlist_and_invokes_generate(
-    start, invoked, sessions, media, captions_on, lambda_context
+    start, invoked, sessions, media, settings, lambda_context
 ):
-    settings = captions_on
     answer = start(event("start.json"), lambda_context)
     assert answer["statusCode"] == 202
     body = answer_json(answer)
@@ -139,6 +140,33 @@ def test_start_ends_the_session_as_failure_when_generate_cannot_be_invoked(
         Bucket=settings.storage.media_bucket, Key=f"media/hls/{items[0]['session_id']['S']}/audio.m3u8"
     )
     assert m3u8.loads(playlist["Body"].read().decode()).is_endlist
+
+
+S3_DOWN = b"<Error><Code>InternalError</Code><Message>down</Message></Error>"
+DYNAMODB_DOWN = b'{"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "down"}'
+
+
+def test_a_playlist_that_cannot_be_written_at_start_ends_the_session_unstarted(
+    start, invoked, sessions, settings, lambda_context
+):
+    # The item and the playlists are written side by side: the item exists, a playlist does not.
+    failures = fail_requests("PutObject", times=1000, status=500, body=S3_DOWN)
+    answer = start(event("start.json"), lambda_context)
+    assert answer["statusCode"] == 503 and "try again" in answer_json(answer)["error"]
+    assert failures["sent"] >= 3 * 4  # each of the three playlists, with the client's retries
+    items = aws.dynamodb().scan(TableName=settings.storage.sessions_table)["Items"]
+    assert [item["state"]["S"] for item in items] == ["FAILURE"]
+    assert invoked.empty()
+
+
+def test_an_item_that_cannot_be_written_at_start_answers_500_and_invokes_nothing(
+    start, invoked, settings, lambda_context
+):
+    fail_requests("PutItem", times=1000, status=500, body=DYNAMODB_DOWN)
+    answer = start(event("start.json"), lambda_context)
+    assert answer["statusCode"] == 500 and "logs have the details" in answer_json(answer)["error"]
+    assert aws.dynamodb().scan(TableName=settings.storage.sessions_table)["Items"] == []
+    assert invoked.empty()
 
 
 def test_status_of_a_pending_session(start, status, invoked, lambda_context):
@@ -255,7 +283,8 @@ def test_an_unexpected_fault_still_answers_json(start, invoked, lambda_context, 
     assert invoked.empty()
 
 
-def test_without_captions_start_writes_the_audio_playlist_alone(start, invoked, settings, lambda_context):
+def test_without_captions_start_writes_the_audio_playlist_alone(captions_off, start, invoked, lambda_context):
+    settings = captions_off
     answer = start(event("start.json"), lambda_context)
     body = answer_json(answer)
     assert answer["statusCode"] == 202 and "master" not in body

@@ -104,7 +104,7 @@ def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, me
     playlist, audio = published_audio(settings, session.session_id)
     assert playlist.is_endlist
     assert audio["decoded_duration"] == pytest.approx(espeak_alone_duration(model.sent_text), rel=0.05)
-    status = describe_status(sessions.get(session.session_id))
+    status = describe_status(sessions.get(session.session_id), media)
     assert status["state"] == "SUCCESS" and status["spoken_as"] == "llm"
     assert status["spoken_text"].split() == model.sent_text.split()
     assert status["chunks_total"] == status["chunk_count"] > 3
@@ -148,7 +148,7 @@ def test_a_failing_model_ends_in_failure_keeping_what_was_spoken(model, sessions
 def test_without_a_model_a_prompt_is_spoken_as_written_and_the_status_says_so(settings, sessions, media):
     session, words = claimed_prompt_session(sessions, media, prompt="Tell me a story. About a knight.")
     assert run_session(session, words, settings, sessions, media) is State.SUCCESS
-    status = describe_status(sessions.get(session.session_id))
+    status = describe_status(sessions.get(session.session_id), media)
     assert status["spoken_as"] == "prompt"
     assert status["spoken_text"] == "Tell me a story. About a knight."
     assert "no language model is configured" in status["status"]
@@ -158,7 +158,7 @@ def test_text_is_spoken_verbatim_even_with_a_model_configured(model, sessions, m
     session, words = claimed_prompt_session(sessions, media, text="Exactly these words.")
     assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
     assert model.requests == []
-    assert describe_status(sessions.get(session.session_id))["spoken_as"] == "text"
+    assert describe_status(sessions.get(session.session_id), media)["spoken_as"] == "text"
 
 
 def test_in_aws_the_key_comes_from_the_parameter_store(model, sessions, media, monkeypatch):

@@ -77,7 +77,7 @@ def test_a_model_that_cannot_be_reached_is_named_without_its_address(prompt_sess
     assert "127.0.0.1:9" in logged(log, event["session_id"])
 
 
-def test_a_model_provider_message_stays_in_the_log(prompt_session, sessions, log):
+def test_a_model_provider_message_stays_in_the_log(prompt_session, sessions, media, log):
     model = FakeOpenAi("unused")
     model.mode = "http_error"  # answers 503 {"error": {"message": "The model is overloaded."}}
     try:
@@ -87,7 +87,7 @@ def test_a_model_provider_message_stays_in_the_log(prompt_session, sessions, log
         model.stop()
     session = sessions.get(event["session_id"])
     assert session.error == "the language model answered HTTP 503"
-    assert_public(json.dumps(describe_status(session)))
+    assert_public(json.dumps(describe_status(session, media)))
     assert "The model is overloaded." in logged(log, event["session_id"])
 
 
@@ -108,7 +108,7 @@ def test_s3_refusing_with_an_arn_says_only_the_request_and_its_code(settings, se
     assert generate(event)["outcome"] == "FAILURE"
     session = sessions.get(event["session_id"])
     assert session.error == "a storage request (PutObject) failed: AccessDenied"
-    assert_public(json.dumps(describe_status(session)))
+    assert_public(json.dumps(describe_status(session, media)))
     assert ARN in logged(log, event["session_id"])
 
 

@@ -232,7 +232,7 @@ def test_with_captions_the_first_segment_waits_for_no_caption_and_each_listing_n
     clock = Clock()
     timeline = CaptionTimeline(RATE, 44100)
     for number in range(SECONDS // 3):
-        timeline.add(RATE * 3, f"Sentence {number}.", one_sentence=True)  # one every 3 s
+        timeline.add(RATE * 3, f"Sentence {number}.")  # one every 3 s
     staged = Unfinished(encoded)
     publisher, recording = publisher_of(staged, media, clock, captions=timeline)
     for visible in range(1, len(encoded.finished_parts()) + 1):

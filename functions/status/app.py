@@ -14,6 +14,7 @@ from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
 from audiostream.sessions import SessionStore, is_session_id
 from audiostream.status import describe_status, stalled_reason
+from audiostream.storage import MediaStore
 
 app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)
@@ -34,7 +35,9 @@ async def task_status(task_id: str) -> JSONResponse:
         stalled = stalled_reason(
             session, time.time(), settings.timing.stall_seconds, settings.timing.pending_limit_seconds
         )
-        return JSONResponse(describe_status(session, stalled), headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            describe_status(session, MediaStore.from_settings(settings), stalled), headers={"Cache-Control": "no-store"}
+        )
 
 
 @app.get("/audiostream/engines/")

@@ -8,7 +8,7 @@ from botocore.awsrequest import AWSResponse
 
 from audiostream import aws
 
-SERVICES = {"PutObject": "s3", "UpdateItem": "dynamodb", "SynthesizeSpeech": "polly"}
+SERVICES = {"PutObject": "s3", "PutItem": "dynamodb", "UpdateItem": "dynamodb", "SynthesizeSpeech": "polly"}
 
 
 def fail_requests(operation: str, times: int, status: int, body: bytes, headers=None):

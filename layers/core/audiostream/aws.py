@@ -1,4 +1,4 @@
-"""Cached boto3 clients.
+"""Cached boto3 clients, and requests sent side by side.
 
 boto3 reads ``AWS_ENDPOINT_URL`` (and the per-service ``AWS_ENDPOINT_URL_<SERVICE>``) itself, so the
 same code talks to AWS, MinIO/LocalStack or the embedded moto server. Clients are created on first
@@ -8,6 +8,9 @@ use so tests and the local stack can set the environment first and call ``reset_
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import boto3
@@ -28,8 +31,19 @@ def _new_session() -> boto3.session.Session:
     return boto3.session.Session(botocore_session=botocore_session)
 
 
-@cache
+_creating = threading.Lock()
+# Threads for requests that need not wait for each other: boto3's clients are safe to share between
+# threads, and each request spends its time waiting on the network.
+_side_by_side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aws-request")
+
+
 def client(service: str):
+    with _creating:  # two threads asking at once get one client, created once
+        return _client(service)
+
+
+@cache
+def _client(service: str):
     config = Config(
         retries={"mode": "standard", "max_attempts": 4},
         connect_timeout=5,
@@ -54,4 +68,11 @@ def lambda_():
 
 def reset_clients() -> None:
     """Forget the clients (credentials, region and endpoint are read again); the service models stay loaded."""
-    client.cache_clear()
+    _client.cache_clear()
+
+
+def side_by_side(*requests: Callable[[], object]) -> list[BaseException | None]:
+    """Send ``requests`` at once and wait for all of them; answers each one's exception (None: it
+    succeeded), in order, so that the caller decides what a partial failure means."""
+    futures = [_side_by_side.submit(request) for request in requests]
+    return [future.exception() for future in futures]

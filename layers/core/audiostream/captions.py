@@ -99,10 +99,9 @@ class CaptionTimeline:
         """The cues heard, even in part, from ``start`` to ``end`` (seconds into the stream)."""
         return [cue for cue in self.cues if cue.start < end and cue.end > start]
 
-    def transcript(self, complete: bool) -> dict:
+    def transcript(self) -> dict:
         """What transcript.json holds: every sentence, with its words where known, in seconds."""
         return {
-            "complete": complete,
             "sentences": [
                 {
                     "start": cue.start,

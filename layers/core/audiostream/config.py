@@ -76,9 +76,9 @@ class SpeechSettings(_FromEnvironment):
     polly_engine: Literal["standard", "neural", "long-form", "generative"] = "standard"
     # Integrated loudness (EBU R128) every engine's stream is levelled to; see loudness.py.
     loudness_lufs: Annotated[float, Field(ge=-40, le=-6)] = -16.0
-    # Captions inside the stream (subs.m3u8, master.m3u8): off until they cost the first segment and
-    # the start answer nothing a listener notices (they add a WebVTT PUT per segment, see README).
-    captions: bool = False
+    # Captions inside the stream (subs.m3u8, master.m3u8, a WebVTT segment per audio segment) and
+    # transcript.json; off saves those writes (about as many PUTs as the audio's, see README).
+    captions: bool = True
 
     @property
     def target_duration(self) -> int:

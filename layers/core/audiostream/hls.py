@@ -95,6 +95,7 @@ def variant_bandwidth(aac_bitrate: str) -> int:
 def render_multivariant(language: str, language_name: str, bandwidth: int) -> str:
     """The multivariant playlist: the audio as the one variant, the captions as its subtitle rendition.
     hls.js times cues against the main variant's media, so the audio must be that variant."""
+    language_name = language_name.replace('"', "'")  # a quoted-string holds no double quote (RFC 8216 4.2)
     return (
         "\n".join(
             [

@@ -110,6 +110,7 @@ def run_session(
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
+        transcript = publisher.write_transcript()
         progress.flush()
         progress.raise_if_refused()
         sessions.transition(
@@ -121,6 +122,7 @@ def run_session(
                 segments=len(publisher.published),
                 duration=round(publisher.duration, 3),
                 spoken_text=" ".join(spoken),
+                transcript=transcript,
             ),
         )
         _report(session, publisher, State.SUCCESS)
@@ -279,9 +281,11 @@ def _fail(
             publisher.stop()
         except Exception:
             logger.exception("could not publish the last segments")
+    transcript = False
     try:
         if publisher is not None:
             publisher.close_playlist()
+            transcript = publisher.write_transcript()
         else:  # it failed before there was anything to publish
             for name, text in media_playlists(
                 [], settings.speech.target_duration, ended=True, captions=settings.speech.captions
@@ -298,6 +302,7 @@ def _fail(
                 spoken_text=spoken_text,
                 segments=len(publisher.published) if publisher else 0,
                 duration=round(publisher.duration, 3) if publisher else 0.0,
+                transcript=transcript,
             ),
         )
     except TransitionRefused:

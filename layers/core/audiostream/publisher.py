@@ -21,6 +21,7 @@ faster than it is heard, so the publisher spends requests only where a listener 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -101,6 +102,13 @@ class SegmentPublisher:
         """The final playlist: every uploaded segment and ``#EXT-X-ENDLIST``."""
         self._write_playlists(ended=True)
         self.listed = len(self.published)
+
+    def write_transcript(self) -> bool:
+        """transcript.json, once the playlists are closed; answers whether the stream has one."""
+        if self.captions is None:
+            return False
+        self.media.put_transcript(self.session_id, json.dumps(self.captions.transcript(), ensure_ascii=False))
+        return True
 
     def publish_new(self, ending: bool = False) -> int:
         """Upload what is due of the encoder's finished parts and list what a listener needs; when

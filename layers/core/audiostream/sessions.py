@@ -71,6 +71,8 @@ class Session:
     # How generate got the words: "text", "llm" (the prompt expanded), "prompt" (spoken as written).
     spoken_as: str | None = None
     spoken_text: str = ""  # written when the session ends
+    captions: bool = False  # the stream has master.m3u8 and subs.m3u8
+    transcript: bool = False  # transcript.json is stored (written when the session ends)
     heartbeat_at: float = 0.0
     claimed_by: str | None = None
     started_at: float = 0.0
@@ -99,6 +101,7 @@ class SessionUpdate:
     spoken_text: str | None = None
     heartbeat_at: float | None = None
     error: str | None = None
+    transcript: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}

@@ -31,6 +31,7 @@ class StartRequest:
     lang: str
     engine: str
     voice: str | None
+    language_name: str = ""  # for people: names the captions in a player's menu
 
 
 def _optional_string(data: dict, field: str) -> str | None:
@@ -102,4 +103,11 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     except TtsError as error:
         raise InvalidRequest("voice", f"engine {engine_name!r} has no voice for {lang!r}: {error}", 422) from None
 
-    return StartRequest(text=spoken, text_given=bool(text), lang=lang, engine=engine_name, voice=voice)
+    return StartRequest(
+        text=spoken,
+        text_given=bool(text),
+        lang=lang,
+        engine=engine_name,
+        voice=voice,
+        language_name=languages[lang],
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from .hls import MULTIVARIANT_NAME, SUBTITLES_PLAYLIST_NAME
 from .sessions import Session, State
+from .storage import TRANSCRIPT_NAME, MediaStore
 
 VERBATIM_NOTE = " (no language model is configured, so the prompt is spoken as written)"
 
@@ -33,7 +35,7 @@ def stalled_reason(session: Session, now: float, stall_seconds: float, pending_l
     return None
 
 
-def describe_status(session: Session, stalled: str | None = None) -> dict:
+def describe_status(session: Session, media: MediaStore, stalled: str | None = None) -> dict:
     """The answer for ``session``; ``stalled`` (see stalled_reason) reports it as FAILURE."""
     if stalled is not None:
         session = dataclasses.replace(session, state=State.FAILURE, error=stalled)
@@ -47,6 +49,11 @@ def describe_status(session: Session, stalled: str | None = None) -> dict:
         "voice": session.voice,  # null: the engine's own default (espeak-ng's base voice for the language)
         "lang": session.lang,
     }
+    if session.captions:
+        answer["master"] = media.playlist_url(session.session_id, MULTIVARIANT_NAME)
+        answer["captions"] = media.playlist_url(session.session_id, SUBTITLES_PLAYLIST_NAME)
+        # null until the session ends: the WebVTT segments hold the same cues while it runs.
+        answer["transcript"] = media.url(session.session_id, TRANSCRIPT_NAME) if session.transcript else None
     if session.state is not State.PENDING:
         answer.update(
             event="chunk",
@@ -60,6 +67,8 @@ def describe_status(session: Session, stalled: str | None = None) -> dict:
         )
     if session.state is State.SUCCESS:
         answer["result"] = {"playlist": session.playlist}
+        if session.captions:
+            answer["result"].update(master=answer["master"], transcript=answer["transcript"])
     if session.state is State.FAILURE:
         answer["error"] = session.error or "unknown error"
     return answer

@@ -11,6 +11,8 @@ from .hls import PLAYLIST_NAME
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 MEDIA_CONTENT_TYPE = "audio/mp4"
 CAPTIONS_CONTENT_TYPE = "text/vtt; charset=utf-8"
+TRANSCRIPT_CONTENT_TYPE = "application/json"
+TRANSCRIPT_NAME = "transcript.json"
 # The playlist grows while the session runs; init and segments never change once written.
 PLAYLIST_CACHE_CONTROL = "max-age=1"
 IMMUTABLE_CACHE_CONTROL = "max-age=31536000, immutable"
@@ -28,9 +30,12 @@ class MediaStore:
     def key(self, session_id: str, name: str) -> str:
         return f"{self.prefix}/{session_id}/{name}"
 
-    def playlist_url(self, session_id: str, name: str = PLAYLIST_NAME) -> str:
-        """The URL path of a playlist, relative to the origin that serves page, API and media."""
+    def url(self, session_id: str, name: str) -> str:
+        """The URL path of a session's file, relative to the origin that serves page, API and media."""
         return "/" + self.key(session_id, name)
+
+    def playlist_url(self, session_id: str, name: str = PLAYLIST_NAME) -> str:
+        return self.url(session_id, name)
 
     def put_playlist(self, session_id: str, text: str, name: str = PLAYLIST_NAME) -> None:
         self._put(session_id, name, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)
@@ -49,6 +54,10 @@ class MediaStore:
 
     def put_captions(self, session_id: str, name: str, text: str) -> None:
         self._put(session_id, name, text.encode(), CAPTIONS_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)
+
+    def put_transcript(self, session_id: str, text: str) -> None:
+        """Written once, when the session ends."""
+        self._put(session_id, TRANSCRIPT_NAME, text.encode(), TRANSCRIPT_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)
 
     def _put(self, session_id: str, name: str, body: bytes, content_type: str, cache_control: str) -> None:
         aws.s3().put_object(

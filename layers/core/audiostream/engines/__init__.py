@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..config import Settings
 from ..observability import logger
-from .base import Mark, Speech, TtsEngine, TtsError
+from .base import Speech, TtsEngine, TtsError
 from .espeak import EspeakEngine
 from .gtts import GttsEngine
 from .hibari import HibariEngine
