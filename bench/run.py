@@ -17,6 +17,9 @@ Both pipes hold 1 MiB, as the stack's encoder input does (audiostream.encoder): 
 64 KiB pipe the engine waits for ffmpeg at every sentence, and that limit would be slower than the
 stack itself (hibari | ffmpeg: 4.3 s against 2.8 s for the five-minute text).
 
+The stack runs as deployed, captions on; the first segment is also measured on a second stack with
+CAPTIONS=false, a session on each in turn, and their ratio is what captions cost the first sound.
+
 Writes bench/results/latest.json (a section per engine) and bench/results/latest.png (one timeline
 per engine) and prints a table with a row per engine. `--smoke` is the short version CI runs so that
 this script cannot rot; its figures mean nothing.
@@ -89,6 +92,7 @@ TARGETS = {
     "audio_seconds_per_wall_second": (30, False),
     "memory_per_extra_session_mb": (30, True),
     "wall_time_vs_plain_cli": (1.3, True),
+    "first_segment_with_vs_without_captions": (1.1, True),
 }
 # hibari's (the neural voice's issue); the start answer's goal is the engine-neutral one.
 HIBARI_TARGETS = {
@@ -97,6 +101,7 @@ HIBARI_TARGETS = {
     "audio_seconds_per_wall_second": (20, False),
     "memory_per_extra_session_mb": (150, True),
     "wall_time_vs_plain_cli": (1.3, True),
+    "first_segment_with_vs_without_captions": (1.1, True),
 }
 GOALS = {"espeak": TARGETS, "hibari": HIBARI_TARGETS}
 ALONE = {"espeak": "espeak-ng | ffmpeg", "hibari": "hibari (Hibari.stream) | ffmpeg"}
@@ -120,7 +125,7 @@ class LocalStack:
     """`python -m devstack` on a free port, with its own moto, as `make run` starts it (its own engine
     defaults: hibari, then espeak; every request here names its engine all the same)."""
 
-    def __init__(self, concurrency: int):
+    def __init__(self, concurrency: int, settings: dict[str, str] | None = None):
         self.log = tempfile.NamedTemporaryFile(prefix="bench-stack-", suffix=".log", delete=False)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENAI_", "LLM_", "TTS_"))}
         env.update(
@@ -137,6 +142,7 @@ class LocalStack:
             POWERTOOLS_LOG_LEVEL="WARNING",
             POWERTOOLS_METRICS_DISABLED="true",
         )
+        env.update(settings or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devstack"], env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO
         )
@@ -227,13 +233,17 @@ def measure_start_answer(stack: LocalStack, plan: Plan, engine: str) -> dict:
     return {**figures["apart"], "back_to_back": figures["back_to_back"]}
 
 
-def measure_first_segment(stack: LocalStack, plan: Plan, engine: str) -> dict:
-    times = []
+def measure_first_segment(stack: LocalStack, without_captions: LocalStack, plan: Plan, engine: str) -> dict:
+    """The stack as deployed (captions on), and one with CAPTIONS=false, a session on each in turn so
+    that both see the same machine; their ratio is what captions cost the first sound."""
+    times: dict[LocalStack, list[float]] = {stack: [], without_captions: []}
     for _ in range(plan.first_segment_sessions):
-        started, elapsed = first_segment_after_start(stack, text(plan.first_segment_text), engine)
-        times.append(elapsed * 1000)
-        stack.wait_until_ended(started, engine)
-    return spread(times)
+        for each in times:
+            started, elapsed = first_segment_after_start(each, text(plan.first_segment_text), engine)
+            times[each].append(elapsed * 1000)
+            each.wait_until_ended(started, engine)
+    section, plain = spread(times[stack]), spread(times[without_captions])
+    return {**section, "without_captions": plain, "captions_ratio": section["p50_ms"] / plain["p50_ms"]}
 
 
 def one_long_session(stack: LocalStack, spoken: str, engine: str) -> dict:
@@ -442,6 +452,7 @@ def verdicts(section: dict, engine: str) -> dict:
         "audio_seconds_per_wall_second": section["throughput"]["audio_per_wall"],
         "memory_per_extra_session_mb": section["memory"]["per_extra_session_mb"],
         "wall_time_vs_plain_cli": section["limit"]["ratio"],
+        "first_segment_with_vs_without_captions": section["first_segment"]["captions_ratio"],
     }
     goals = GOALS[engine]
     return {
@@ -478,6 +489,13 @@ def table(results: dict) -> str:
                 f"{first['p50_ms']:.0f} / {first['p95_ms']:.0f} ms",
                 goal(engine, "first_segment_p50_ms", " ms", "p50 "),
                 met["first_segment_p50_ms"]["met"],
+            ),
+            (
+                "  ...without captions (in turn)",
+                f"{first['without_captions']['p50_ms']:.0f} / {first['without_captions']['p95_ms']:.0f} ms; "
+                f"with / without = {first['captions_ratio']:.2f}x",
+                goal(engine, "first_segment_with_vs_without_captions", "x"),
+                met["first_segment_with_vs_without_captions"]["met"],
             ),
             (
                 "audio s per wall s",
@@ -587,6 +605,7 @@ def main() -> None:
         **{engine: {} for engine in engines},
     }
     stack = LocalStack(concurrency=plan.concurrent_sessions)
+    without_captions = LocalStack(concurrency=1, settings={"CAPTIONS": "false"})
     try:
         # Figure by figure, each engine in turn: the two engines' figures are measured close in time.
         for engine in engines:
@@ -594,7 +613,7 @@ def main() -> None:
             results[engine]["start_answer"] = measure_start_answer(stack, plan, engine)
         for engine in engines:
             print(f"first segment ({engine})...", flush=True)
-            results[engine]["first_segment"] = measure_first_segment(stack, plan, engine)
+            results[engine]["first_segment"] = measure_first_segment(stack, without_captions, plan, engine)
         for engine in engines:
             print(f"throughput and {ALONE[engine]} alone ({plan.long_text}, {engine})...", flush=True)
             section = results[engine]
@@ -607,6 +626,7 @@ def main() -> None:
             section["memory"], section["concurrency"] = measure_memory_and_concurrency(stack, plan, engine)
     finally:
         stack.stop()
+        without_captions.stop()
 
     for engine in engines:
         results[engine]["targets"] = verdicts(results[engine], engine)
