@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import json
 import statistics
+import threading
+import time
 
 import pytest
+import requests
 from playwright.sync_api import Page, sync_playwright
+
+from audiostream.chunking import split_into_sentences
 
 from support.paths import REPO, read_text
 
@@ -316,7 +321,7 @@ def test_without_hls_js_the_browsers_own_hls_player_is_used(browser, local_stack
     page.fill("#prompt", SHORT_TEXT)
     page.click("#start")
     page.wait_for_function("window.audiostream.firstSoundMs !== null", timeout=20_000)
-    assert player(page, "audio.currentSrc").endswith("/audio.m3u8")
+    assert player(page, "audio.currentSrc").endswith("/master.m3u8")
     assert player(page, "audio.currentTime") < 1.5
     page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
     page.wait_for_function("document.getElementById('player').currentTime > 2", timeout=20_000)
@@ -333,3 +338,116 @@ def test_a_refusal_for_too_many_requests_says_when_to_try_again(page):
     page.wait_for_function("document.body.dataset.state === 'error'")
     assert page.text_content("#status") == "Too Many Requests: try again in 7 s."
     assert page.get_attribute("#start", "aria-disabled") == "false"
+
+
+# Read along ---------------------------------------------------------------------------------------
+
+READ_ALONG = """() => {
+  const audio = document.getElementById('player');
+  const track = [...audio.textTracks].find((t) => t.kind === 'subtitles');
+  const active = track ? [...(track.activeCues || [])] : [];
+  return {
+    time: audio.currentTime,
+    mode: track ? track.mode : null,
+    track: window.audiostream.captionTrack,
+    active: active.map((cue) => ({ id: cue.id, start: cue.startTime, end: cue.endTime,
+                                   text: cue.text.replace(/<[^>]*>/g, '') })),
+    caption: document.getElementById('caption').textContent,
+    transcript: [...document.querySelectorAll('#transcript button')].map((b) => ({
+      cue: b.dataset.cue, start: Number(b.dataset.start), text: b.lastChild.textContent,
+      current: b.getAttribute('aria-current') === 'true' })),
+  };
+}"""
+
+
+def first_success_seen(url: str, found: dict) -> None:
+    """Polls the status every 20 ms from outside the page: when SUCCESS was first seen (epoch ms)."""
+    with requests.Session() as http:
+        while True:
+            if http.get(url, timeout=10).json()["state"] in ("SUCCESS", "FAILURE"):
+                found["ended_at"] = time.time() * 1000
+                return
+            time.sleep(0.02)
+
+
+def test_captions_arrive_while_generating_and_the_caption_line_follows_the_voice(page, local_stack):
+    # Five minutes of speech, made in a few seconds: long enough to see captions before it is all made.
+    text = read_text("three_paragraphs.txt") * 5
+    page.fill("#prompt", text)
+    page.click("#start")
+    page.wait_for_function("window.audiostream.sessionId !== null", timeout=15_000)
+    session_id = page.evaluate("window.audiostream.sessionId")
+    found: dict = {}
+    poller = threading.Thread(
+        target=first_success_seen, args=(f"{local_stack.url}/audiostream/task-status/{session_id}/", found)
+    )
+    poller.start()
+
+    page.wait_for_function("window.audiostream.firstCueAt !== null", timeout=15_000)
+    # Three sentences heard, each shown as it began.
+    page.wait_for_function(
+        "new Set(window.audiostream.cueChanges.flatMap((change) => change.ids)).size >= 3", timeout=30_000
+    )
+    seen = page.evaluate(READ_ALONG)
+    page.screenshot(path=OUTPUT / "page-captions.png")
+    poller.join(timeout=60)
+
+    # The subtitle track of master.m3u8, found and selected (hls.js turns a disabled track's cues away).
+    assert seen["track"] == {"label": "English", "language": "en", "kind": "subtitles"}
+    assert seen["mode"] in ("showing", "hidden")
+    # Cues were in the page before the session had finished generating.
+    assert page.evaluate("window.audiostream.firstCueAt") < found["ended_at"]
+
+    # cuechange fired in order: each sentence became active after the one before, none skipped,
+    # each while the player was inside that sentence's cue.
+    changes = page.evaluate("window.audiostream.cueChanges")
+    newly_active = []
+    for change in changes:
+        for cue_id in change["ids"]:
+            if cue_id not in newly_active:
+                newly_active.append(cue_id)
+    assert newly_active == [str(number) for number in range(len(newly_active))]
+    cues = {item["cue"]: item for item in seen["transcript"]}
+    for number, cue_id in enumerate(newly_active[1:], start=1):
+        change = next(change for change in changes if cue_id in change["ids"])
+        assert cues[cue_id]["start"] - 0.3 <= change["at"] <= cues[cue_id]["start"] + 0.5, (number, change)
+
+    # The caption line shows the sentence being spoken, and the transcript marks it.
+    (active,) = seen["active"] or [None]
+    assert active is not None and seen["caption"] == active["text"]
+    assert active["start"] <= seen["time"] <= active["end"]
+    assert [item["cue"] for item in seen["transcript"] if item["current"]] == [active["id"]]
+    listed = [item["text"] for item in seen["transcript"]]
+    assert len(listed) >= 3 and listed == split_into_sentences(text)[: len(listed)]
+    assert not page.script_errors
+
+
+def test_a_transcript_sentence_seeks_there_and_captions_can_be_turned_off(page, local_stack):
+    page.fill("#prompt", read_text("three_paragraphs.txt"))
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=30_000)
+    session_id = page.evaluate("window.audiostream.sessionId")
+    transcript = requests.get(f"{local_stack.url}/media/hls/{session_id}/transcript.json", timeout=10).json()
+    # Once the session has ended, the whole transcript is listed, as transcript.json has it.
+    page.wait_for_function(
+        f"document.querySelectorAll('#transcript button').length === {len(transcript['sentences'])}", timeout=10_000
+    )
+    target = transcript["sentences"][4]
+    page.click("#transcript button[data-cue='4']")
+    page.wait_for_function(
+        f"document.getElementById('caption').textContent === {json.dumps(target['text'])}", timeout=10_000
+    )
+    seen = page.evaluate(READ_ALONG)
+    assert target["start"] <= seen["time"] <= target["end"]
+    assert [item["cue"] for item in seen["transcript"] if item["current"]] == ["4"]
+
+    # The caption line goes and comes back; the choice outlives a reload.
+    assert page.is_visible("#caption-box")
+    page.uncheck("#captions-on")
+    assert not page.is_visible("#caption-box")
+    page.reload()
+    page.wait_for_function("document.getElementById('lang').options.length > 1")
+    assert not page.is_checked("#captions-on") and not page.is_visible("#caption-box")
+    page.check("#captions-on")
+    assert page.is_visible("#caption-box")
+    assert not page.script_errors

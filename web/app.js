@@ -1,6 +1,8 @@
 "use strict";
 
-// The audiostream demo page: start a session, follow its status, play its HLS stream as it grows.
+// The audiostream demo page: start a session, follow its status, play its HLS stream as it grows,
+// and read along: the sentence being spoken (from the stream's own WebVTT captions), and the
+// transcript, whose sentences seek when chosen.
 // Served from the same origin as the API and the media (CloudFront in AWS, `make run` locally),
 // so every URL here is relative.
 
@@ -53,10 +55,24 @@ const view = {
   chunks: $("chunks"),
   audioSeconds: $("audio-seconds"),
   segments: $("segments"),
+  captionBox: $("caption-box"),
+  caption: $("caption"),
+  captionsOn: $("captions-on"),
+  transcript: $("transcript"),
 };
 
 // What tests and curious users can read from the console.
-window.audiostream = { firstSoundMs: null, doneAt: null, sessionId: null, fatalPlayerErrors: [], state: "idle" };
+window.audiostream = {
+  firstSoundMs: null,
+  doneAt: null,
+  sessionId: null,
+  fatalPlayerErrors: [],
+  state: "idle",
+  // Read along: every cuechange (the ids then active and the playback time), and when cues arrived.
+  cueChanges: [],
+  firstCueAt: null,
+  captionTrack: null,
+};
 
 let catalog = { engines: [], max_text_chars: 5000 };
 // The session being followed: {id, statusUrl, playlist, clickedAt, player, ended, playerFailed,
@@ -185,6 +201,7 @@ function stopPlayer(session) {
   if (!session) return;
   session.listeners.abort();
   clearTimeout(session.retryTimer);
+  cancelAnimationFrame(session.wordsFrame);
   session.player?.hls?.destroy();
   view.player.removeAttribute("src");
   view.player.load();
@@ -198,13 +215,20 @@ function startPlayer(session) {
   audio.addEventListener("playing", () => describePlayback(session), { signal });
   audio.addEventListener("pause", () => describePlayback(session), { signal });
   audio.addEventListener("waiting", () => describePlayback(session), { signal });
+  followCaptions(session);
   if (window.Hls && Hls.isSupported()) {
-    const hls = new Hls(HLS_CONFIG);
+    let audioIsIn;
+    const audioLoaded = new Promise((resolve) => {
+      audioIsIn = resolve;
+    });
+    const hls = new Hls({ ...HLS_CONFIG, pLoader: playlistLoaderThatWaitsForTheAudio(audioLoaded) });
+    hls.once(Hls.Events.LEVEL_LOADED, () => audioIsIn());
     session.player.hls = hls;
     hls.on(Hls.Events.ERROR, (_event, data) => onHlsError(session, data));
     hls.on(Hls.Events.FRAG_LOADED, () => {
       session.player.recoveries = 0; // the budget is for errors in a row, not over a whole story
     });
+    hls.on(Hls.Events.SUBTITLE_FRAG_PROCESSED, () => syncTranscript(session));
     hls.loadSource(session.playlist);
     hls.attachMedia(audio);
   } else if (audio.canPlayType("application/vnd.apple.mpegurl")) {
@@ -216,6 +240,32 @@ function startPlayer(session) {
   audio.play().catch(() => {
     if (session === current) showStatus("Ready to play: press play on the player.", "playing");
   });
+}
+
+// hls.js sets aside a live subtitle playlist that arrives before the audio's (it cannot line the two
+// up yet) and waits for its next reload, up to a target duration (4 s) later: the first captions
+// would lag the voice by that much. Both playlists are still requested at once, but the captions'
+// is handed to hls.js only once the audio's is in (through hls.js's playlist-loader hook, pLoader).
+function playlistLoaderThatWaitsForTheAudio(audioLoaded) {
+  const Loader = Hls.DefaultConfig.loader;
+  return class extends Loader {
+    load(context, config, callbacks) {
+      if (context.type !== "subtitleTrack") {
+        super.load(context, config, callbacks);
+        return;
+      }
+      const onSuccess = callbacks.onSuccess;
+      super.load(context, config, {
+        ...callbacks,
+        onSuccess: (...loaded) => audioLoaded.then(() => this.aborted || onSuccess(...loaded)),
+      });
+    }
+
+    abort() {
+      this.aborted = true;
+      super.abort();
+    }
+  };
 }
 
 function startNativePlayer(session) {
@@ -275,6 +325,163 @@ function describePlayback(session) {
   else showStatus("Playing while the rest is generated…", "playing");
 }
 
+// ------------------------------------------------------------------ reading along
+
+// The stream's captions arrive as a text track of the <audio> element (hls.js adds it from the
+// multivariant playlist; Safari's own player does the same). Browsers draw no cues for audio, so the
+// page renders them: the active cue under the player, every cue in the transcript.
+function followCaptions(session) {
+  const tracks = view.player.textTracks;
+  const signal = session.listeners.signal;
+  const attach = () => {
+    const track = [...tracks].find((t) => t.kind === "subtitles" || t.kind === "captions");
+    if (!track || session.track === track) return;
+    session.track = track;
+    if (track.mode === "disabled") track.mode = "hidden"; // Safari leaves it off; hls.js turns it on
+    track.addEventListener("cuechange", () => onCueChange(session), { signal });
+    window.audiostream.captionTrack = { label: track.label, language: track.language, kind: track.kind };
+  };
+  tracks.addEventListener("addtrack", attach, { signal });
+  tracks.addEventListener("change", attach, { signal });
+  view.player.addEventListener("timeupdate", () => syncTranscript(session), { signal });
+  attach();
+}
+
+// "Hello <00:00:02.023>there." -> words with the time each is spoken (WebVTT cue timestamps).
+function timedWords(cue) {
+  const words = [];
+  let at = cue.startTime;
+  for (const piece of cue.text.split(/(<\d{2}:\d{2}:\d{2}\.\d{3}>)/)) {
+    const stamp = piece.match(/^<(\d{2}):(\d{2}):(\d{2}\.\d{3})>$/);
+    if (stamp) at = Number(stamp[1]) * 3600 + Number(stamp[2]) * 60 + Number(stamp[3]);
+    else for (const word of piece.split(/\s+/).filter(Boolean)) words.push({ at, text: word });
+  }
+  return words;
+}
+
+const plainText = (cue) => timedWords(cue).map((word) => word.text).join(" ");
+
+function onCueChange(session) {
+  if (session !== current) return;
+  const active = [...(session.track.activeCues || [])];
+  window.audiostream.cueChanges.push({ ids: active.map((cue) => cue.id), at: view.player.currentTime });
+  const cue = active.at(-1);
+  showCaption(session, cue);
+  syncTranscript(session);
+  markSpoken(cue ? Number(cue.id) : null);
+}
+
+function showCaption(session, cue) {
+  cancelAnimationFrame(session.wordsFrame);
+  if (!cue) {
+    view.caption.replaceChildren();
+    return;
+  }
+  const words = timedWords(cue);
+  const spans = words.map((word, index) => {
+    const span = document.createElement("span");
+    span.className = "word";
+    span.textContent = word.text;
+    span.dataset.at = String(word.at);
+    return index ? [" ", span] : [span];
+  });
+  view.caption.replaceChildren(...spans.flat());
+  view.caption.lang = session.track.language || document.documentElement.lang;
+  // With the words' times known, the words said so far are marked as they are said.
+  if (new Set(words.map((word) => word.at)).size < 2) return;
+  const mark = () => {
+    const now = view.player.currentTime;
+    for (const span of view.caption.querySelectorAll(".word")) {
+      span.classList.toggle("said", Number(span.dataset.at) <= now);
+    }
+    if (!view.player.paused) session.wordsFrame = requestAnimationFrame(mark);
+  };
+  mark();
+}
+
+function formatTime(seconds) {
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+function addSentence(number, start, text) {
+  const known = view.transcript.querySelector(`[data-cue="${number}"]`);
+  if (known) return;
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.cue = String(number);
+  button.dataset.start = String(start);
+  const time = document.createElement("span");
+  time.className = "time";
+  time.textContent = formatTime(start);
+  const words = document.createElement("span");
+  words.textContent = text;
+  button.append(time, words);
+  button.setAttribute("aria-label", `${formatTime(start)}: ${text}`);
+  item.append(button);
+  // Cues arrive in order, but a seek may load a later stretch first: keep the list in time order.
+  const later = [...view.transcript.children].find((li) => Number(li.firstChild.dataset.start) > start);
+  view.transcript.insertBefore(item, later || null);
+}
+
+function syncTranscript(session) {
+  if (session !== current || !session.track?.cues) return;
+  for (const cue of session.track.cues) addSentence(cue.id, cue.startTime, plainText(cue));
+  if (session.track.cues.length && window.audiostream.firstCueAt === null) {
+    window.audiostream.firstCueAt = Date.now();
+  }
+}
+
+// The sentence being spoken, for the eye (highlighted) and for screen readers (aria-current).
+function markSpoken(number) {
+  for (const button of view.transcript.querySelectorAll("button[aria-current]")) button.removeAttribute("aria-current");
+  if (number === null) return;
+  const button = view.transcript.querySelector(`[data-cue="${number}"]`);
+  if (!button) return;
+  button.setAttribute("aria-current", "true");
+  const list = view.transcript;
+  const item = button.parentElement;
+  if (item.offsetTop < list.scrollTop || item.offsetTop + item.offsetHeight > list.scrollTop + list.clientHeight) {
+    list.scrollTop = item.offsetTop - list.clientHeight / 3; // the list scrolls, never the page
+  }
+}
+
+// The whole transcript once the session has ended (transcript.json: every sentence, words where known).
+async function loadTranscript(session, url) {
+  if (!url) return;
+  try {
+    const response = await fetch(url);
+    if (!response.ok) return;
+    const transcript = await response.json();
+    if (session !== current) return;
+    transcript.sentences.forEach((sentence, number) => addSentence(String(number), sentence.start, sentence.text));
+  } catch {
+    // The captions in the stream still fill the list as it plays.
+  }
+}
+
+function seekTo(button) {
+  const audio = view.player;
+  audio.currentTime = Number(button.dataset.start) + 0.01;
+  if (audio.paused) audio.play().catch(() => {});
+}
+
+function showCaptions(on) {
+  view.captionBox.hidden = !on;
+  try {
+    localStorage.setItem("audiostream.captions", on ? "on" : "off");
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
+}
+
+function resetReadAlong() {
+  view.caption.replaceChildren();
+  view.transcript.replaceChildren();
+  Object.assign(window.audiostream, { cueChanges: [], firstCueAt: null, captionTrack: null });
+}
+
 // ------------------------------------------------------------------ following a session
 
 async function follow(session) {
@@ -313,6 +520,7 @@ async function follow(session) {
     session.ended = true;
     setBusy(false);
     if (session.playerFailed) return; // keep the player's own error in view
+    loadTranscript(session, status.transcript);
     if (status.state === "SUCCESS") {
       window.audiostream.doneAt = performance.now();
       showStatus(`Done: ${status.duration.toFixed(1)} s of audio.`, "done");
@@ -332,6 +540,7 @@ async function start() {
   const text = view.prompt.value;
   stopPlayer(current);
   resetFacts();
+  resetReadAlong();
   current = null;
   window.audiostream.doneAt = null;
   setBusy(true);
@@ -365,7 +574,8 @@ async function start() {
   current = {
     id: answer.session_id,
     statusUrl: answer.status_url,
-    playlist: answer.playlist,
+    // The multivariant playlist carries the captions; a server without them answers only the audio's.
+    playlist: answer.master || answer.playlist,
     clickedAt,
     listeners: new AbortController(),
   };
@@ -386,6 +596,17 @@ view.prompt.addEventListener("keydown", (event) => {
 view.prompt.addEventListener("input", updateCounter);
 view.engine.addEventListener("change", fillLanguagesAndVoices);
 view.lang.addEventListener("change", nameTheAutomaticEngine);
+view.captionsOn.addEventListener("change", () => showCaptions(view.captionsOn.checked));
+view.transcript.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-start]");
+  if (button) seekTo(button);
+});
+try {
+  view.captionsOn.checked = localStorage.getItem("audiostream.captions") !== "off";
+} catch {
+  // Private mode: captions start on.
+}
+showCaptions(view.captionsOn.checked);
 
 updateCounter();
 loadCatalog();
