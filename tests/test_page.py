@@ -440,6 +440,7 @@ def test_a_transcript_sentence_seeks_there_and_captions_can_be_turned_off(page, 
     seen = page.evaluate(READ_ALONG)
     assert target["start"] <= seen["time"] <= target["end"]
     assert [item["cue"] for item in seen["transcript"] if item["current"]] == ["4"]
+    assert page.evaluate("window.audiostream.seeks.map((seek) => seek.to)") == [target["start"]]
 
     # The caption line goes and comes back; the choice outlives a reload.
     assert page.is_visible("#caption-box")

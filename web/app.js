@@ -72,6 +72,7 @@ window.audiostream = {
   cueChanges: [],
   firstCueAt: null,
   captionTrack: null,
+  seeks: [],
 };
 
 let catalog = { engines: [], max_text_chars: 5000 };
@@ -201,6 +202,7 @@ function stopPlayer(session) {
   if (!session) return;
   session.listeners.abort();
   clearTimeout(session.retryTimer);
+  clearTimeout(session.seekTimer);
   cancelAnimationFrame(session.wordsFrame);
   session.player?.hls?.destroy();
   view.player.removeAttribute("src");
@@ -461,10 +463,23 @@ async function loadTranscript(session, url) {
   }
 }
 
-function seekTo(button) {
+// The player knows a growing stream only as far as the playlist it last loaded, and clamps a seek
+// beyond that to its end: a sentence further on is sought once the player knows it is there.
+function seekTo(session, seconds) {
   const audio = view.player;
-  audio.currentTime = Number(button.dataset.start) + 0.01;
-  if (audio.paused) audio.play().catch(() => {});
+  window.audiostream.seeks.push({ from: audio.currentTime, to: seconds });
+  clearTimeout(session.seekTimer);
+  const reachable = () => audio.seekable.length > 0 && audio.seekable.end(audio.seekable.length - 1) >= seconds;
+  const go = () => {
+    if (session !== current) return;
+    if (!reachable()) {
+      session.seekTimer = setTimeout(go, 100);
+      return;
+    }
+    audio.currentTime = seconds + 0.01; // inside the sentence's cue, not on the previous one's end
+    if (audio.paused) audio.play().catch(() => {});
+  };
+  go();
 }
 
 function showCaptions(on) {
@@ -479,7 +494,7 @@ function showCaptions(on) {
 function resetReadAlong() {
   view.caption.replaceChildren();
   view.transcript.replaceChildren();
-  Object.assign(window.audiostream, { cueChanges: [], firstCueAt: null, captionTrack: null });
+  Object.assign(window.audiostream, { cueChanges: [], firstCueAt: null, captionTrack: null, seeks: [] });
 }
 
 // ------------------------------------------------------------------ following a session
@@ -599,7 +614,7 @@ view.lang.addEventListener("change", nameTheAutomaticEngine);
 view.captionsOn.addEventListener("change", () => showCaptions(view.captionsOn.checked));
 view.transcript.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-start]");
-  if (button) seekTo(button);
+  if (button && current) seekTo(current, Number(button.dataset.start));
 });
 try {
   view.captionsOn.checked = localStorage.getItem("audiostream.captions") !== "off";
