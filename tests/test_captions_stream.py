@@ -5,7 +5,9 @@ sentence's cue starts where its audio does."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 
 import m3u8
 import numpy as np
@@ -144,3 +146,28 @@ def test_a_failed_session_closes_both_playlists_over_the_same_segments(settings,
     cues = {cue.identifier: cue.text for segment_cues in segments for cue in segment_cues}
     assert [sentence["text"] for sentence in sentences] == list(cues.values())
     assert sentences[-1]["end"] <= 9 + 0.1
+
+
+def test_espeak_ng_times_each_sentence_and_word_by_its_own_events(settings, sessions, media, tmp_path):
+    event = started(settings, sessions, media, " ".join(SENTENCES), engine="espeak")
+    assert generate(event)["outcome"] == "SUCCESS"
+    audio, subtitles, segments = captions_of(settings, event["session_id"])
+    assert_twins(audio, subtitles)
+    sentences = transcript_of(settings, sessions, media, event["session_id"])["sentences"]
+    assert [sentence["text"] for sentence in sentences] == SENTENCES
+    # Every word, as written, in order, each inside its sentence.
+    for sentence in sentences:
+        words = sentence["words"]
+        assert [word["text"] for word in words] == sentence["text"].split()
+        assert words[0]["start"] == sentence["start"] and words[-1]["end"] == sentence["end"]
+        assert all(a["end"] == b["start"] and a["start"] < b["start"] for a, b in itertools.pairwise(words))
+    # The WebVTT cues carry the same words' times as cue timestamps.
+    cue = next(cue for segment_cues in segments for cue in segment_cues if cue.text == SENTENCES[1])
+    stamps = [seconds(stamp) for stamp in re.findall(r"<(\d\d:\d\d:\d\d\.\d\d\d)>", cue.raw_text)]
+    assert stamps == [word["start"] for word in sentences[1]["words"][1:]]
+    # Each sentence after the first starts where the decoded stream's sound resumes after a pause.
+    _, path = download_stream(settings, event["session_id"], tmp_path)
+    heard = onsets(decoded_pcm(path, RATE))
+    for sentence in sentences[1:]:
+        first_sound = min(heard, key=lambda onset: abs(onset - sentence["start"]))
+        assert -0.03 <= first_sound - sentence["start"] <= 0.05, (sentence["text"], heard)

@@ -62,7 +62,13 @@ def test_a_three_paragraph_text_streams_to_success_with_rising_progress(local_st
         time.sleep(0.02)
     final = answer
     assert final["state"] == "SUCCESS", final
-    assert final["result"] == {"playlist": started["playlist"]} and final["playlist"] == started["playlist"]
+    folder = started["playlist"].rsplit("/", 1)[0]
+    assert final["result"] == {
+        "playlist": started["playlist"],
+        "master": started["master"],
+        "transcript": f"{folder}/transcript.json",
+    }
+    assert final["playlist"] == started["playlist"] and final["transcript"] == final["result"]["transcript"]
     assert set(states) <= {"PENDING", "PROGRESS", "SUCCESS"}
     assert states.index("SUCCESS") == len(states) - 1
     assert progress == sorted(progress) and progress[-1] == 100

@@ -72,14 +72,10 @@ class CaptionTimeline:
                 )
                 for number, word in enumerate(inside)
             )
+            # With its words known, a sentence is what of it was spoken (the audio budget may cut it).
+            text = " ".join(word.text for word in timed) if timed else " ".join(mark.text.split())
             self.cues.append(
-                Cue(
-                    len(self.cues),
-                    self._seconds(start + mark.sample),
-                    self._seconds(start + end),
-                    " ".join(mark.text.split()),
-                    timed,
-                )
+                Cue(len(self.cues), self._seconds(start + mark.sample), self._seconds(start + end), text, timed)
             )
 
     @staticmethod
