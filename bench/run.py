@@ -17,8 +17,8 @@ Both pipes hold 1 MiB, as the stack's encoder input does (audiostream.encoder): 
 64 KiB pipe the engine waits for ffmpeg at every sentence, and that limit would be slower than the
 stack itself (hibari | ffmpeg: 4.3 s against 2.8 s for the five-minute text).
 
-The stack runs as deployed, captions on; the first segment is also measured on a second stack with
-CAPTIONS=false, a session on each in turn, and their ratio is what captions cost the first sound.
+The stack runs as deployed, captions on; the first segment and the long text's wall time are also
+measured on a second stack with CAPTIONS=false, a session on each in turn: what captions cost.
 
 Writes bench/results/latest.json (a section per engine) and bench/results/latest.png (one timeline
 per engine) and prints a table with a row per engine. `--smoke` is the short version CI runs so that
@@ -65,7 +65,7 @@ class Plan:
 
 FULL = Plan(
     start_requests=50,
-    first_segment_sessions=12,
+    first_segment_sessions=20,
     first_segment_text="three_paragraphs.txt",
     long_text="five_minutes.txt",
     repeats=3,
@@ -342,18 +342,23 @@ def hibari_alone() -> None:
 ALONE_SECONDS = {"espeak": espeak_alone_seconds, "hibari": hibari_alone_seconds}
 
 
-def measure_throughput_and_limit(stack: LocalStack, plan: Plan, engine: str) -> tuple[dict, dict, dict]:
+def measure_throughput_and_limit(
+    stack: LocalStack, without_captions: LocalStack, plan: Plan, engine: str
+) -> tuple[dict, dict, dict]:
     spoken = text(plan.long_text)
-    ours, alone = [], []
-    for _ in range(plan.repeats):  # alternated: a busy neighbour then weighs on both alike
+    ours, plain, alone = [], [], []
+    for _ in range(plan.repeats):  # alternated: a busy neighbour then weighs on all alike
         ours.append(one_long_session(stack, spoken, engine))
+        plain.append(one_long_session(without_captions, spoken, engine))
         alone.append(ALONE_SECONDS[engine](spoken))
-    assert all(run["state"] == "SUCCESS" for run in ours), [run["state"] for run in ours]
+    assert all(run["state"] == "SUCCESS" for run in ours + plain), [run["state"] for run in ours + plain]
     wall = statistics.median(run["wall_s"] for run in ours)
     audio = statistics.median(run["audio_s"] for run in ours)
     throughput = {"text": plan.long_text, "audio_s": audio, "wall_s": wall, "audio_per_wall": audio / wall}
     limit = {"plain": ALONE[engine], "plain_wall_s": statistics.median(alone), "ours_wall_s": wall}
     limit["ratio"] = wall / limit["plain_wall_s"]
+    limit["without_captions_wall_s"] = statistics.median(run["wall_s"] for run in plain)
+    limit["without_captions_ratio"] = limit["without_captions_wall_s"] / limit["plain_wall_s"]
     timeline = min(ours, key=lambda run: abs(run["wall_s"] - wall))
     return throughput, limit, timeline
 
@@ -510,6 +515,12 @@ def table(results: dict) -> str:
                 met["wall_time_vs_plain_cli"]["met"],
             ),
             (
+                "  ...ours without captions (in turn)",
+                f"{limit['without_captions_wall_s']:.2f} s; without / alone = {limit['without_captions_ratio']:.2f}x",
+                "",
+                None,
+            ),
+            (
                 f"memory (PSS) at rest / 1 / {many} sessions",
                 f"{memory['at_rest_mb']:.0f} / {memory['one_session_peak_mb']:.0f} / "
                 f"{memory[f'{many}_sessions_peak_mb']:.0f} MB",
@@ -618,7 +629,7 @@ def main() -> None:
             print(f"throughput and {ALONE[engine]} alone ({plan.long_text}, {engine})...", flush=True)
             section = results[engine]
             section["throughput"], section["limit"], section["timeline"] = measure_throughput_and_limit(
-                stack, plan, engine
+                stack, without_captions, plan, engine
             )
         for engine in engines:
             print(f"memory and {plan.concurrent_sessions} sessions at once ({engine})...", flush=True)

@@ -69,6 +69,16 @@ def test_sentence_and_word_marks_place_the_cues_and_their_words():
     assert read.text == "Hello there."
 
 
+def test_a_sentence_cut_short_says_the_words_spoken_and_one_not_cut_keeps_its_punctuation():
+    timeline = CaptionTimeline(RATE, OUT)
+    sentences = [Mark(0, "Mary had a lamb."), Mark(RATE * 2, "Its fleece was white.")]
+    # Polly's word marks carry no punctuation; the second sentence is cut after its second word.
+    words = [Mark(RATE * n // 2, word) for n, word in enumerate(["Mary", "had", "a", "lamb", "Its", "fleece", "was"])]
+    timeline.add(RATE * 3, "Mary had a lamb. Its fleece was white.", sentences, words)
+    assert [cue.text for cue in timeline.cues] == ["Mary had a lamb.", "Its fleece"]
+    assert timeline.cues[1].end == round(3 + DELAY, 3)
+
+
 def test_the_cues_of_a_stretch_are_those_heard_in_it_even_in_part():
     timeline = CaptionTimeline(RATE, OUT)
     for text in ("A.", "B.", "C."):

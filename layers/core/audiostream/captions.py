@@ -59,10 +59,12 @@ class CaptionTimeline:
         self._fed += samples
         if samples <= 0:
             return
-        marks = sentences or self._shared(samples, text)
-        marks = [mark for mark in marks if mark.text.strip() and 0 <= mark.sample < samples]
+        marks = [mark for mark in (sentences or self._shared(samples, text)) if mark.text.strip()]
         for index, mark in enumerate(marks):
-            end = marks[index + 1].sample if index + 1 < len(marks) else samples
+            if not 0 <= mark.sample < samples:
+                continue  # not heard: the audio budget cut the piece before it
+            sentence_end = marks[index + 1].sample if index + 1 < len(marks) else None
+            end = samples if sentence_end is None or sentence_end > samples else sentence_end
             inside = [word for word in words if mark.sample <= word.sample < end and word.text.strip()]
             timed = tuple(
                 Word(
@@ -72,8 +74,10 @@ class CaptionTimeline:
                 )
                 for number, word in enumerate(inside)
             )
-            # With its words known, a sentence is what of it was spoken (the audio budget may cut it).
-            text = " ".join(word.text for word in timed) if timed else " ".join(mark.text.split())
+            text = " ".join(mark.text.split())
+            cut = [word for word in words if end <= word.sample < (sentence_end or word.sample + 1)]
+            if cut and timed:  # the budget cut this sentence: the cue says what of it was spoken
+                text = " ".join(word.text for word in timed)
             self.cues.append(
                 Cue(len(self.cues), self._seconds(start + mark.sample), self._seconds(start + end), text, timed)
             )

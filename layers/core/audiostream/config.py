@@ -74,6 +74,9 @@ class SpeechSettings(_FromEnvironment):
     gtts_retries: Annotated[int, Field(ge=0)] = 3
     gtts_backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
     polly_engine: Literal["standard", "neural", "long-form", "generative"] = "standard"
+    # Polly's speech marks time its captions' sentences and words: a second request per piece, billed
+    # by its characters as the speech is (so Polly costs twice as much with them).
+    polly_speech_marks: bool = False
     # Integrated loudness (EBU R128) every engine's stream is levelled to; see loudness.py.
     loudness_lufs: Annotated[float, Field(ge=-40, le=-6)] = -16.0
     # Captions inside the stream (subs.m3u8, master.m3u8, a WebVTT segment per audio segment) and
@@ -101,6 +104,8 @@ class SpeechSettings(_FromEnvironment):
         for name in self.tts_engine:
             if name not in self.tts_engines:
                 raise ValueError(f"TTS_ENGINE={name!r} is not offered by TTS_ENGINES={','.join(self.tts_engines)}")
+        if self.polly_speech_marks and self.polly_engine == "generative":
+            raise ValueError("POLLY_SPEECH_MARKS=true, but Polly's generative engine has no speech marks")
         if self.longest_segment_seconds < self.segment_seconds:
             raise ValueError(
                 f"LONGEST_SEGMENT_SECONDS={self.longest_segment_seconds} is shorter than "

@@ -26,7 +26,7 @@ ENGINE_FACTORIES: dict[str, EngineFactory] = {
         s.speech.gtts_backoff_seconds,
     ),
     "hibari": lambda s: HibariEngine(),
-    "polly": lambda s: PollyEngine(s.speech.polly_engine),
+    "polly": lambda s: PollyEngine(s.speech.polly_engine, s.speech.polly_speech_marks),
 }
 
 

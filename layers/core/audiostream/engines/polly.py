@@ -1,7 +1,10 @@
-"""Amazon Polly through boto3's SynthesizeSpeech: raw 16-bit PCM at 16 kHz, no decoding needed."""
+"""Amazon Polly through boto3's SynthesizeSpeech: raw 16-bit PCM at 16 kHz, no decoding needed; with
+speech marks on, a second request per piece says where its sentences and words begin."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from functools import lru_cache
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -9,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .. import aws
 from ..chunking import SentenceChunker, pack_chunks
 from ..observability import logger
-from .base import TtsEngine, TtsError
+from .base import Mark, Speech, TtsEngine, TtsError
 
 # Polly refuses a request of more than 3,000 billed characters; stay below it with a margin.
 MAX_REQUEST_CHARS = 2900
@@ -45,8 +48,9 @@ class PollyEngine(TtsEngine):
     name = "polly"
     sample_rate = 16000  # the highest rate Polly offers for PCM
 
-    def __init__(self, engine_type: str = "standard"):
+    def __init__(self, engine_type: str = "standard", speech_marks: bool = False):
         self.engine_type = engine_type
+        self.speech_marks = speech_marks
 
     def _voice_list(self) -> tuple[dict, ...]:
         try:
@@ -83,22 +87,48 @@ class PollyEngine(TtsEngine):
         raise TtsError(f"Polly has no {self.engine_type} voice for {lang!r}")
 
     def synthesize(self, text: str, lang: str, voice: str | None) -> bytes:
+        return b"".join(speech.pcm for speech in self.stream(text, lang, voice))
+
+    def stream(self, text: str, lang: str, voice: str | None) -> Iterator[Speech]:
+        """Each piece as soon as Polly has spoken it, with its speech marks when they are on."""
         voice_id = voice or self.default_voice(lang)
-        pcm = bytearray()
         for piece in request_pieces(text):
-            try:
-                answer = aws.client("polly").synthesize_speech(
-                    Text=piece,
-                    OutputFormat="pcm",
-                    SampleRate=str(self.sample_rate),
-                    VoiceId=voice_id,
-                    Engine=self.engine_type,
-                )
-                pcm += answer["AudioStream"].read()
-            except (ClientError, BotoCoreError) as error:
-                logger.warning("Polly failed", extra={"detail": str(error)})
-                raise TtsError(f"Polly could not speak the text ({_code_of(error)})") from error
-        return bytes(pcm)
+            pcm = self._request(piece, voice_id, OutputFormat="pcm", SampleRate=str(self.sample_rate))
+            if not self.speech_marks:
+                yield Speech(pcm)
+                continue
+            yield Speech(pcm, *self._marks(piece, voice_id))
+
+    def _request(self, text: str, voice_id: str, **output) -> bytes:
+        try:
+            answer = aws.client("polly").synthesize_speech(
+                Text=text, VoiceId=voice_id, Engine=self.engine_type, **output
+            )
+            return answer["AudioStream"].read()
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("Polly failed", extra={"detail": str(error)})
+            raise TtsError(f"Polly could not speak the text ({_code_of(error)})") from error
+
+    def _marks(self, text: str, voice_id: str) -> tuple[tuple[Mark, ...], tuple[Mark, ...]]:
+        """Polly's speech marks (a JSON object a line: ``time`` in milliseconds into the piece's audio,
+        ``start``/``end`` in bytes of its UTF-8 text) as the piece's sentences and words. Without them
+        (a refused or unreadable answer) the speech still plays: its captions are then shared out by
+        characters, as without speech marks."""
+        encoded = text.encode()
+        placed: dict[str, list[Mark]] = {"sentence": [], "word": []}
+        try:
+            marks = self._request(text, voice_id, OutputFormat="json", SpeechMarkTypes=["sentence", "word"])
+            for line in marks.decode().splitlines():
+                if not line.strip():
+                    continue
+                mark = json.loads(line)
+                if mark["type"] in placed:
+                    words = encoded[mark["start"] : mark["end"]].decode(errors="replace")
+                    placed[mark["type"]].append(Mark(int(mark["time"]) * self.sample_rate // 1000, words))
+        except (TtsError, ValueError, KeyError, TypeError) as error:
+            logger.warning("no speech marks for this piece: its captions are shared by characters", exc_info=error)
+            return (), ()
+        return tuple(placed["sentence"]), tuple(placed["word"])
 
 
 def _code_of(error: ClientError | BotoCoreError) -> str:
