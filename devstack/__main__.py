@@ -71,7 +71,7 @@ def main() -> int:
             on_failure=load_handler("failed_generations"),
         )
     )
-    handlers = {name: load_handler(name) for name in ("start", "status")}
+    handlers = {name: load_handler(name) for name in ("start", "status", "cancel")}
     origin = LocalOrigin(local, settings, handlers, client_sessions)
     url = f"http://{local.host}:{origin.server_address[1]}/"
     print(f"audiostream local stack ready at {url}", flush=True)

@@ -44,6 +44,8 @@ ROUTES = (
     Route("GET", "/audiostream/task-status/{task_id}", "status"),
     Route("GET", "/audiostream/engines/", "status"),
     Route("GET", "/audiostream/engines", "status"),
+    Route("POST", "/audiostream/cancel/{task_id}/", "cancel"),
+    Route("POST", "/audiostream/cancel/{task_id}", "cancel"),
 )
 
 

@@ -281,7 +281,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._send(429, headers, json.dumps({"message": message, "limit": most}).encode())
                 return
         else:
-            body = b""  # the read-only routes take none; one sent is never read (_unread_body)
+            body = b""  # the other routes take none; one sent is never read (_unread_body)
             if self._throttled(self.server.status_limiter, client):
                 return
         event = build_event(route, parameters, self.command, path, query, dict(self.headers.items()), body, client)

@@ -40,7 +40,7 @@ from botocore.auth import SigV4Auth
 from botocore.exceptions import ClientError
 
 from support.audio import espeak_alone_duration, probe_hls
-from support.events import start_event
+from support.events import cancel_event, start_event
 from support.fake_gtts import FakeGoogleTts
 from support.fake_openai import FakeOpenAi
 from support.iam import (
@@ -636,7 +636,11 @@ def test_status_reports_each_state_and_the_engines(stack):
     assert permitted(generating.wait()).answer == {"session_id": pending, "outcome": "SUCCESS"}
     success = status_of(stack, pending, used)
     assert success["state"] == "SUCCESS" and success["progress"] == 100 and success["segments"] > 0
-    assert success["result"] == {"playlist": f"/media/hls/{pending}/audio.m3u8"}
+    assert success["result"] == {
+        "playlist": f"/media/hls/{pending}/audio.m3u8",
+        "master": f"/media/hls/{pending}/master.m3u8",
+        "transcript": f"/media/hls/{pending}/transcript.json",
+    }
 
     # A session that start could not hand to generate.
     run = stack.invoke("StartFunction", EVENTS / "start.json", **stack.without_generate())
@@ -787,6 +791,39 @@ def test_the_drain_ends_sessions_whose_generate_invocation_died(stack):
     assert used == granted("FailedGenerationsFunction") - set(IMPLIED_GRANTS["FailedGenerationsFunction"])
 
 
+def test_cancel_revokes_a_session_and_generate_stops_within_a_second(stack):
+    used: set[str] = set()
+    pending = stack.copy_of("gtts")
+    revoked = stack.invoke("CancelFunction", cancel_event(pending), used)
+    assert revoked.answer["statusCode"] == 202, revoked.answer
+    assert json.loads(revoked.answer["body"])["state"] == "REVOKED" == stack.item(pending)["state"]
+    assert stack.playlist(pending).is_endlist  # never claimed: the cancel closed it
+
+    again = stack.invoke("CancelFunction", cancel_event(pending), used)
+    assert again.answer["statusCode"] == 409 and json.loads(again.answer["body"])["state"] == "REVOKED"
+
+    # In PROGRESS, generate held in its second TTS request: it notices the cancel while it waits.
+    running = stack.start(
+        {"text": "Lighthouses stand on rocky coasts. Their keepers once lived in the towers.", "lang": "en"}
+    )
+    stack.google.hold_after(1)
+    try:
+        generating = stack.launch("GenerateFunction", stack.generate_event(running))
+        wait_for(lambda: stack.playlist(running).segments, "the first published segment")
+        cancelled = stack.invoke("CancelFunction", cancel_event(running), used)
+        answered = time.monotonic()
+        assert cancelled.answer["statusCode"] == 202, cancelled.answer
+        ended = permitted(generating.wait())
+        took = time.monotonic() - answered
+    finally:
+        stack.google.release()
+    assert ended.answer == {"session_id": running, "outcome": "REVOKED"}
+    assert took < 3  # a second, plus the built function's own exit, on a busy machine
+    closed = stack.playlist(running)
+    assert closed.is_endlist and closed.segments and stack.item(running)["state"] == "REVOKED"
+    assert used == granted("CancelFunction")
+
+
 def test_a_deployment_with_the_defaults_offers_no_polly_and_runs_without_any_polly_grant(stack):
     """The defaults (EnablePolly=false): each function runs with that deployment's environment, as an
     identity holding that deployment's smaller grants; Polly is neither offered nor called, and a gtts
@@ -864,6 +901,19 @@ def _generate_polly_llm(stack: Stack) -> tuple[dict, dict]:
     return _generate_llm(stack, "polly")
 
 
+def _cancel_pending(stack: Stack) -> tuple[dict, dict]:
+    return cancel_event(stack.copy_of("gtts")), {}
+
+
+def _cancel_ended(stack: Stack) -> tuple[dict, dict]:
+    return cancel_event(stack.copy_of("gtts", state={"S": "SUCCESS"})), {}
+
+
+def _generate_long_enough_to_look_for_a_cancel(stack: Stack) -> tuple[dict, dict]:
+    stack.google.delay = 1.0  # reset by the test; the watch looks every half second
+    return _generate(stack)
+
+
 def _drain(stack: Stack) -> tuple[dict, dict]:
     return failed_generation_event((stack.copy_of("gtts"), "RetriesExhausted")), {}
 
@@ -884,6 +934,10 @@ PATHS_NEEDING = {
     ("StartFunction", "polly:DescribeVoices"): _start_polly,
     ("StatusFunction", "dynamodb:GetItem"): _status,
     ("StatusFunction", "polly:DescribeVoices"): _engines,
+    ("CancelFunction", "dynamodb:UpdateItem"): _cancel_pending,
+    ("CancelFunction", "dynamodb:GetItem"): _cancel_ended,
+    ("CancelFunction", "s3:PutObject"): _cancel_pending,
+    ("GenerateFunction", "dynamodb:GetItem"): _generate_long_enough_to_look_for_a_cancel,
     ("GenerateFunction", "dynamodb:UpdateItem"): _generate,
     ("GenerateFunction", "s3:PutObject"): _generate,
     ("GenerateFunction", "ssm:GetParameter"): _generate_llm,
@@ -910,7 +964,10 @@ def test_a_function_without_one_of_its_grants_fails_the_run(stack, name, action)
     event, env = PATHS_NEEDING[(name, action)](stack)
     short = f"{name}-without-{action.replace(':', '-')}-{secrets.token_hex(3)}"
     identity = create_identity(stack.admin, short[:64], granted(name) - {action})
-    run = stack.run(name, event, identity, **env)
+    try:
+        run = stack.run(name, event, identity, **env)
+    finally:
+        stack.google.delay = 0.0
     with pytest.raises(PermissionMissing) as missing:
         permitted(run)
     assert f"\n  {action} -> HTTP 403" in str(missing.value), str(missing.value)

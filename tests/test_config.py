@@ -71,7 +71,7 @@ def test_the_api_key_never_appears_in_a_repr_or_a_log(settings, monkeypatch, cap
     assert "sk-very-secret" not in capfd.readouterr().out
 
 
-@pytest.mark.parametrize("function", ["start", "status", "generate", "failed_generations"])
+@pytest.mark.parametrize("function", ["start", "status", "cancel", "generate", "failed_generations"])
 def test_a_function_with_a_bad_setting_fails_its_cold_start(settings, monkeypatch, function):
     monkeypatch.setenv("HEARTBEAT_SECONDS", "abc")
     get_settings.cache_clear()

@@ -19,6 +19,8 @@ ALLOWED = {
     (State.PENDING, State.FAILURE),
     (State.PROGRESS, State.SUCCESS),
     (State.PROGRESS, State.FAILURE),
+    (State.PENDING, State.REVOKED),
+    (State.PROGRESS, State.REVOKED),
 }
 EVERY_PAIR = list(itertools.product(State, State))
 
@@ -30,6 +32,7 @@ def new_session(sessions, state=State.PENDING) -> Session:
         State.PROGRESS: [State.PROGRESS],
         State.SUCCESS: [State.PROGRESS, State.SUCCESS],
         State.FAILURE: [State.FAILURE],
+        State.REVOKED: [State.PROGRESS, State.REVOKED],
     }[state]
     for step in path:
         sessions.transition(session.session_id, step)
@@ -57,7 +60,17 @@ def test_dynamodb_enforces_every_transition(sessions, current, target):
 
 
 def test_ended_states_allow_nothing():
-    assert ALLOWED_TRANSITIONS[State.SUCCESS] == ALLOWED_TRANSITIONS[State.FAILURE] == frozenset()
+    ended = [state for state in State if state.ended]
+    assert ended == [State.SUCCESS, State.FAILURE, State.REVOKED]
+    assert all(ALLOWED_TRANSITIONS[state] == frozenset() for state in ended)
+
+
+def test_only_a_revoked_session_takes_what_generate_published_after_the_cancel(sessions):
+    running, revoked = new_session(sessions, State.PROGRESS), new_session(sessions, State.REVOKED)
+    assert sessions.record_after_revoke(revoked.session_id, SessionUpdate(segments=3)).segments == 3
+    with pytest.raises(TransitionRefused):
+        sessions.record_after_revoke(running.session_id, SessionUpdate(segments=3))
+    assert sessions.state_of(revoked.session_id) is State.REVOKED and sessions.state_of(new_session_id()) is None
 
 
 def test_a_new_session_is_pending_with_a_ttl(sessions, settings):

@@ -175,7 +175,9 @@ def test_each_function_may_do_only_what_it_needs(parameters):
         | polly
     )
     assert actions("StatusFunction", parameters) == {"dynamodb:GetItem"} | polly
+    assert actions("CancelFunction", parameters) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject"}
     assert actions("GenerateFunction", parameters) == {
+        "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "s3:PutObject",
         "ssm:GetParameter",
@@ -234,7 +236,8 @@ def test_polly_is_offered_and_may_be_called_only_when_the_deployer_enables_it():
         for name in FUNCTIONS:
             assert function_environment(name, parameters)["TTS_ENGINES"].split(",") == offered
             granted = {action for action in actions(name, parameters) if action.startswith("polly:")}
-            assert bool(granted) == ("polly" in offered and name != "FailedGenerationsFunction"), (name, granted)
+            needs_polly = name not in ("FailedGenerationsFunction", "CancelFunction")
+            assert bool(granted) == ("polly" in offered and needs_polly), (name, granted)
     # Nothing else names Polly: no other statement, variable or output of the default deployment.
     default = json.dumps(resolved()["Resources"]) + json.dumps(resolved()["Globals"])
     assert "polly:" not in default and "gtts,polly" not in default
@@ -270,7 +273,7 @@ def test_every_route_is_throttled_and_start_more_strictly():
     }
     routes = {
         f"{event['Properties']['Method']} {event['Properties']['Path']}"
-        for name in ("StartFunction", "StatusFunction")
+        for name in ("StartFunction", "StatusFunction", "CancelFunction")
         for event in function(name)["Events"].values()
     }
     # The default applies to every route; the routes with settings of their own are real ones (a
@@ -446,7 +449,7 @@ def test_the_neural_voice_is_offered_and_its_layer_attached_only_when_the_deploy
 
 def test_the_routes_are_the_ones_the_local_stack_serves():
     routes = set()
-    for name, kind in (("StartFunction", "start"), ("StatusFunction", "status")):
+    for name, kind in (("StartFunction", "start"), ("StatusFunction", "status"), ("CancelFunction", "cancel")):
         for event in function(name)["Events"].values():
             assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
             routes.add((event["Properties"]["Method"], event["Properties"]["Path"], kind))

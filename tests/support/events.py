@@ -13,3 +13,11 @@ def start_event(body: dict | None = None) -> dict:
     if body is not None:
         event["body"] = json.dumps(body, ensure_ascii=False)
     return event
+
+
+def cancel_event(task_id: str) -> dict:
+    """API Gateway's event for ``POST /audiostream/cancel/<task_id>/``."""
+    event = json.loads((EVENTS / "cancel.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/audiostream/cancel/{task_id}/"
+    event["pathParameters"] = {"task_id": task_id}
+    return event

@@ -23,7 +23,7 @@ import yaml
 from .paths import REPO
 
 TOOLS_BIN = Path(os.environ.get("AUDIOSTREAM_TOOLS_BIN", REPO / ".venv-tools" / "bin"))
-FUNCTIONS = ("StartFunction", "StatusFunction", "GenerateFunction", "FailedGenerationsFunction")
+FUNCTIONS = ("StartFunction", "StatusFunction", "CancelFunction", "GenerateFunction", "FailedGenerationsFunction")
 
 
 class _TemplateLoader(yaml.SafeLoader):

@@ -55,6 +55,14 @@ class EncoderFeed:
         """Hand a piece of 16-bit mono PCM over, in speaking order; raises what stopped the writer."""
         self._put(pcm)
 
+    def discard_waiting(self) -> None:
+        """Drop the pieces not yet taken by the writer (a cancel: what is encoded is published, no more)."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
+
     def finish(self) -> None:
         """Wait until every piece handed over is levelled and written to the encoder."""
         if self._thread.is_alive():

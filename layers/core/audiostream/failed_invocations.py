@@ -39,7 +39,7 @@ def end_failed_invocation(record: dict) -> str:
     sessions, media = SessionStore.from_settings(settings), MediaStore.from_settings(settings)
     with session_log_context(session_id):
         session = sessions.get(session_id)
-        if session is None or session.state.ended:
+        if session is None or session.state in (State.SUCCESS, State.FAILURE):
             return "already ended"
         # Each closed over what it names, all uploaded (the subtitle playlist may end a few captions
         # short of the audio's, written just before it).
@@ -47,6 +47,8 @@ def end_failed_invocation(record: dict) -> str:
         for name, text in empty:
             playlist = media.get_playlist(session_id, name)
             media.put_playlist(session_id, close_playlist(playlist) if playlist else text, name)
+        if session.state is State.REVOKED:  # cancelled, then its invocation died before it closed them
+            return "closed a cancelled session's playlists"
         reason = failure_reason(record)
         try:
             sessions.transition(session_id, State.FAILURE, SessionUpdate(error=reason))

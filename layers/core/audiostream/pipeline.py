@@ -1,4 +1,5 @@
-"""A claimed session's whole run: chunks -> TTS -> one encoder -> segments in S3 -> SUCCESS | FAILURE.
+"""A claimed session's whole run: chunks -> TTS -> one encoder -> segments in S3 -> SUCCESS | FAILURE,
+or REVOKED when it is cancelled while it runs (what was encoded is published, then it stops).
 
 Whatever goes wrong, the session ends in a clear state: the playlist is closed with
 ``#EXT-X-ENDLIST`` and names only uploaded segments (the audio made before the fault stays
@@ -12,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from .observability import MetricUnit, emit_metric, iterated_in_session_log_cont
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
 from .read_ahead import ReadAhead
+from .revocation import RevocationWatch, Revoked
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused
 from .storage import MediaStore
 
@@ -82,6 +85,7 @@ def run_session(
     workdir = encoder = publisher = None
     spoken: list[str] = []
     progress = ProgressRecorder(sessions, session.session_id, heartbeat=settings.timing.heartbeat_seconds)
+    watch = RevocationWatch(sessions, session.session_id)
     try:
         workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
         engine = get_engine(session.engine, settings)
@@ -106,7 +110,8 @@ def run_session(
         )
         encoder.start()
         publisher.start()
-        _speak_all(session, text, settings, engine, encoder, publisher, captions, progress, deadline, spoken)
+        with watch:
+            _speak_all(session, text, settings, engine, encoder, publisher, captions, progress, watch, deadline, spoken)
         encoder.close()
         publisher.stop()
         publisher.close_playlist()
@@ -127,7 +132,16 @@ def run_session(
         )
         _report(session, publisher, State.SUCCESS)
         return State.SUCCESS
+    except Revoked:
+        logger.info("session cancelled: publishing what was encoded")
+        progress.flush()
+        return _end_revoked(session, " ".join(spoken), sessions, encoder, publisher)
     except Exception as error:  # every fault ends the session here, cleanly
+        if watch.revoked.is_set() or isinstance(error, TransitionRefused):
+            # Cancelled while it ran: the fault is the cancel's (a refused progress write, a closed feed).
+            if _was_revoked(sessions, session.session_id):
+                progress.flush()
+                return _end_revoked(session, " ".join(spoken), sessions, encoder, publisher)
         logger.exception("session failed")
         progress.flush()
         return _fail(session, describe_error(error), " ".join(spoken), settings, sessions, media, encoder, publisher)
@@ -142,7 +156,8 @@ def _report(session: Session, publisher: SegmentPublisher | None, state: State) 
     if first_segment_at is not None:
         emit_metric("TimeToFirstSegment", MetricUnit.Milliseconds, (first_segment_at - session.created_at) * 1000)
     emit_metric("AudioSecondsProduced", MetricUnit.Seconds, audio_seconds)
-    emit_metric("SessionsSucceeded" if state is State.SUCCESS else "SessionsFailed", MetricUnit.Count, 1)
+    counted = {State.SUCCESS: "SessionsSucceeded", State.REVOKED: "SessionsCancelled"}
+    emit_metric(counted.get(state, "SessionsFailed"), MetricUnit.Count, 1)
     logger.info("session ended", extra={"state": state.value, "audio_seconds": round(audio_seconds, 3)})
 
 
@@ -180,6 +195,16 @@ def plan_chunks(
     return ChunkPlan(sentences.packed(chunk_max), "llm", None, None, stop=sentences.stop)
 
 
+@contextmanager
+def _unfed_dropped_when_revoked(feed: EncoderFeed) -> Iterator[None]:
+    """A cancel stops the feeding: what the writer has not taken yet is never encoded."""
+    try:
+        yield
+    except Revoked:
+        feed.discard_waiting()
+        raise
+
+
 def _speak_all(
     session: Session,
     text: str,
@@ -189,14 +214,17 @@ def _speak_all(
     publisher: SegmentPublisher,
     captions: CaptionTimeline | None,
     progress: ProgressRecorder,
+    watch: RevocationWatch,
     deadline: float | None,
     spoken: list[str],
 ) -> None:
-    """Speak every chunk of the plan into the encoder, noting each in ``spoken`` once it is fed."""
+    """Speak every chunk of the plan into the encoder, noting each in ``spoken`` once it is fed;
+    raises Revoked, having fed nothing more, once the session is cancelled."""
     leveller = LoudnessLeveller(engine.sample_rate, settings.speech.loudness_lufs)
     with (
         plan_chunks(session, text, settings, engine, deadline) as plan,
         EncoderFeed(encoder, leveller, name=f"feed-{session.session_id[:8]}") as feed,
+        _unfed_dropped_when_revoked(feed),
     ):
         budget = AudioBudget(settings.limits.max_audio_seconds, engine.sample_rate)
         progress.record(SessionUpdate(spoken_as=plan.spoken_as, chunks_total=plan.total_chunks or 0))
@@ -205,7 +233,8 @@ def _speak_all(
         expected_chars = plan.total_chars or settings.llm.llm_max_chars
         of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
         spoken_chars = 0
-        for number, chunk in enumerate(plan.chunks, start=1):
+        chunks = watch.each(plan.chunks, name=f"chunks-{session.session_id[:8]}")
+        for number, chunk in enumerate(chunks, start=1):
             if deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime(
                     f"generation stopped {settings.timing.finish_margin_seconds:g} s before the function's time limit, "
@@ -215,7 +244,7 @@ def _speak_all(
                 raise budget.reached()
             whole_chunk, chunk = chunk, first_part(chunk, budget.chars_that_fit(chunk))
             try:
-                cut = _speak_chunk(chunk, session, engine, budget, feed, publisher, captions, progress)
+                cut = _speak_chunk(chunk, session, engine, budget, feed, publisher, captions, progress, watch)
             except TtsError as error:
                 raise ChunkFailed(f"speech synthesis failed on chunk {number}{of_total}: {error}") from error
             spoken.append(chunk)
@@ -239,10 +268,11 @@ def _speak_chunk(
     publisher: SegmentPublisher,
     captions: CaptionTimeline | None,
     progress: ProgressRecorder,
+    watch: RevocationWatch,
 ) -> bool:
     """Feed the encoder each piece of the chunk's speech as the engine makes it; answer whether the
     audio budget cut it short."""
-    pieces = engine.stream(chunk, session.lang, session.voice)
+    pieces = watch.each(engine.stream(chunk, session.lang, session.voice), name=f"speech-{session.session_id[:8]}")
     chars = len(chunk)  # the rate estimate counts the chunk's characters once, with its first piece
     try:
         for speech in pieces:
@@ -259,6 +289,55 @@ def _speak_chunk(
     finally:
         pieces.close()
     return False
+
+
+def _was_revoked(sessions: SessionStore, session_id: str) -> bool:
+    try:
+        return sessions.state_of(session_id) is State.REVOKED
+    except (ClientError, BotoCoreError):
+        return False
+
+
+def _end_revoked(
+    session: Session,
+    spoken_text: str,
+    sessions: SessionStore,
+    encoder: HlsEncoder | None,
+    publisher: SegmentPublisher | None,
+) -> State:
+    """Cancelled while it ran: the cancel made it REVOKED; publish what was encoded, close every
+    playlist, and record what is playable. Nothing is uploaded after the playlists are closed."""
+    transcript = False
+    try:
+        if encoder is not None:
+            encoder.close(timeout=10)
+        if publisher is not None:
+            publisher.stop()
+            transcript = publisher.write_transcript()
+            publisher.close_playlist()
+    except Exception:
+        logger.exception("could not publish all that was encoded before the cancel")
+        if encoder is not None:
+            encoder.kill()
+        if publisher is not None:
+            try:
+                publisher.close_playlist()
+            except Exception:
+                logger.exception("could not close the playlist of a cancelled session")
+    try:
+        sessions.record_after_revoke(
+            session.session_id,
+            SessionUpdate(
+                spoken_text=spoken_text,
+                segments=len(publisher.published) if publisher else 0,
+                duration=round(publisher.duration, 3) if publisher else 0.0,
+                transcript=transcript,
+            ),
+        )
+    except (TransitionRefused, ClientError, BotoCoreError):
+        logger.warning("what the cancelled session published could not be recorded", exc_info=True)
+    _report(session, publisher, State.REVOKED)
+    return State.REVOKED
 
 
 def _fail(

@@ -1,6 +1,7 @@
 """Sessions in DynamoDB: one item per session, moved through its states by conditional updates only.
 
-PENDING -> PROGRESS -> SUCCESS, and PENDING | PROGRESS -> FAILURE. Every write is conditional on the
+PENDING -> PROGRESS -> SUCCESS, PENDING | PROGRESS -> FAILURE, and PENDING | PROGRESS -> REVOKED (cancelled;
+Celery's name, which the seed's clients know). Every write is conditional on the
 state it expects, so a duplicate or late event can never move a session backwards or overwrite an
 ended one.
 
@@ -31,17 +32,19 @@ class State(StrEnum):
     PROGRESS = "PROGRESS"
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
+    REVOKED = "REVOKED"
 
     @property
     def ended(self) -> bool:
-        return self in (State.SUCCESS, State.FAILURE)
+        return self in (State.SUCCESS, State.FAILURE, State.REVOKED)
 
 
 ALLOWED_TRANSITIONS: dict[State, frozenset[State]] = {
-    State.PENDING: frozenset({State.PROGRESS, State.FAILURE}),
-    State.PROGRESS: frozenset({State.SUCCESS, State.FAILURE}),
+    State.PENDING: frozenset({State.PROGRESS, State.FAILURE, State.REVOKED}),
+    State.PROGRESS: frozenset({State.SUCCESS, State.FAILURE, State.REVOKED}),
     State.SUCCESS: frozenset(),
     State.FAILURE: frozenset(),
+    State.REVOKED: frozenset(),
 }
 
 
@@ -221,6 +224,25 @@ class SessionStore:
             )
         except TransitionRefused:
             return None
+
+    def state_of(self, session_id: str) -> State | None:
+        """The session's state alone (a strongly consistent read of one attribute); None if unknown."""
+        answer = aws.dynamodb().get_item(
+            TableName=self.table,
+            Key={"session_id": {"S": session_id}},
+            ConsistentRead=True,
+            ProjectionExpression="#state",
+            ExpressionAttributeNames={"#state": "state"},
+        )
+        item = answer.get("Item")
+        return State(item["state"]["S"]) if item else None
+
+    def record_after_revoke(self, session_id: str, update: SessionUpdate) -> Session:
+        """What generate published before it stopped, on a session cancelled while it ran (the state
+        stays REVOKED); TransitionRefused if it is not REVOKED."""
+        return self._update(
+            session_id, update.changes(), "#state = :revoked", {":revoked": _to_attribute(State.REVOKED)}
+        )
 
     def record_progress(self, session_id: str, update: SessionUpdate) -> Session:
         """Update progress fields of a session in PROGRESS; TransitionRefused if it is no longer."""

@@ -21,6 +21,8 @@ def status_sentence(session: Session) -> str:
         return f"Task is in progress: {session.chunk_count} of {session.chunks_total or '?'} chunks spoken{note}"
     if session.state is State.SUCCESS:
         return f"Task completed successfully{note}"
+    if session.state is State.REVOKED:
+        return "Task was revoked"
     return f"Task failed: {session.error}"
 
 

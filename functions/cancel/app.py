@@ -1,0 +1,48 @@
+"""POST /audiostream/cancel/<task_id>/: the session becomes REVOKED at once; generate stops within a second.
+
+202 with the status body; 409 JSON naming the state for a session that has already ended; 404 JSON
+for an unknown or malformed id. Whoever knows the id may cancel (the id is the capability, SECURITY.md).
+"""
+
+from aws_lambda_powertools.logging import correlation_paths
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+
+from audiostream.cancelling import AlreadyEnded, UnknownSession, cancel_session
+from audiostream.config import get_settings
+from audiostream.http_errors import error_response, install_json_errors
+from audiostream.observability import logger, session_log_context, tracer
+from audiostream.sessions import SessionStore, is_session_id
+from audiostream.status import describe_status
+from audiostream.storage import MediaStore
+
+app = FastAPI(title="audiostream cancel", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
+install_json_errors(app)
+get_settings()  # a bad setting stops the cold start, naming the variable
+
+
+@app.post("/audiostream/cancel/{task_id}/")
+@app.post("/audiostream/cancel/{task_id}")
+async def cancel(task_id: str) -> JSONResponse:
+    if not is_session_id(task_id):
+        return error_response(404, f"no task with id {task_id[:64]!r}", "task_id")
+    settings = get_settings()
+    media = MediaStore.from_settings(settings)
+    with session_log_context(task_id):
+        try:
+            session = cancel_session(task_id, settings, SessionStore.from_settings(settings), media)
+        except UnknownSession:
+            return error_response(404, f"no task with id {task_id!r}", "task_id")
+        except AlreadyEnded as ended:
+            return JSONResponse({"error": str(ended), "state": ended.state.value, "task_id": task_id}, status_code=409)
+        return JSONResponse(describe_status(session, media), status_code=202, headers={"Cache-Control": "no-store"})
+
+
+asgi_handler = Mangum(app, lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict, context) -> dict:
+    return asgi_handler(event, context)
