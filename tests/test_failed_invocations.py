@@ -93,3 +93,15 @@ def test_a_record_without_a_session_is_dropped_and_one_that_cannot_be_handled_is
     aws.dynamodb().delete_table(TableName=settings.storage.sessions_table)  # storage failing under the drain
     answer = handler(failure_event(), lambda_context)
     assert answer == {"batchItemFailures": [{"itemIdentifier": EVENT["Records"][0]["messageId"]}]}
+
+
+def test_a_cancelled_session_whose_invocation_died_keeps_revoked_with_closed_playlists(
+    handler, sessions, media, lambda_context
+):
+    died_mid_stream(sessions, media)
+    sessions.transition(SESSION_ID, State.REVOKED)  # cancelled; generate died before it closed them
+    assert handler(failure_event(), lambda_context) == {"batchItemFailures": []}
+    assert sessions.get(SESSION_ID).state is State.REVOKED
+    closed = playlist(media)
+    assert closed.is_endlist and [s.uri for s in closed.segments] == ["audio_000.m4s", "audio_001.m4s"]
+    assert m3u8.loads(media.get_playlist(SESSION_ID, "subs.m3u8")).is_endlist

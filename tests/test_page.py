@@ -17,6 +17,7 @@ from playwright.sync_api import Page, sync_playwright
 from audiostream.chunking import split_into_sentences
 
 from support.paths import REPO, read_text
+from support.stack import fresh_page, start_local_stack, stop_local_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -452,3 +453,53 @@ def test_a_transcript_sentence_seeks_there_and_captions_can_be_turned_off(page, 
     page.check("#captions-on")
     assert page.is_visible("#caption-box")
     assert not page.script_errors
+
+
+# Stop ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_stack(tmp_path_factory):
+    """The local stack whose espeak-ng takes half a second more a chunk, as a remote engine may: a
+    long text is still being made seconds after its first sound."""
+    folder = tmp_path_factory.mktemp("slow-stack")
+    slow = folder / "espeak-ng"
+    slow.write_text('#!/bin/sh\nsleep 0.5\nexec espeak-ng "$@"\n')
+    slow.chmod(0o755)
+    page = fresh_page(tmp_path_factory.mktemp("web"))
+    stack = start_local_stack(folder / "stack.log", WEB_DIR=str(page), ESPEAK_PATH=str(slow), TTS_ENGINE="espeak")
+    yield stack
+    stop_local_stack(stack)
+
+
+def test_stop_ends_the_session_and_what_was_made_plays_on(browser, slow_stack):
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(slow_stack.url + "/")
+    page.wait_for_function("document.getElementById('lang').options.length > 1")
+    page.fill("#prompt", read_text("three_paragraphs.txt") * 4)
+    page.click("#start")
+    assert not page.is_visible("#stop") or page.is_enabled("#stop")
+    page.wait_for_function("window.audiostream.firstSoundMs !== null", timeout=20_000)
+    assert page.is_visible("#stop")
+    page.click("#stop")
+    page.wait_for_function("document.body.dataset.state === 'stopped'", timeout=10_000)
+    assert page.text_content("#status").startswith("Stopped: the ")
+    assert not page.is_visible("#stop") and page.get_attribute("#start", "aria-disabled") == "false"
+
+    session_id = page.evaluate("window.audiostream.sessionId")
+    status = requests.get(f"{slow_stack.url}/audiostream/task-status/{session_id}/", timeout=10).json()
+    assert status["state"] == "REVOKED" and status["status"] == "Task was revoked"
+    # generate closes the playlist within a second of the cancel (tests/test_cancel.py times it).
+    deadline = time.monotonic() + 3
+    while "#EXT-X-ENDLIST" not in requests.get(f"{slow_stack.url}/media/hls/{session_id}/audio.m3u8", timeout=10).text:
+        assert time.monotonic() < deadline, "the playlist was not closed after the cancel"
+        time.sleep(0.1)
+    # The player goes on with what was made.
+    before = player(page, "audio.currentTime")
+    page.wait_for_function(f"document.getElementById('player').currentTime > {before + 1}", timeout=10_000)
+    page.screenshot(path=OUTPUT / "page-stopped.png")
+    assert not errors
+    context.close()

@@ -9,7 +9,9 @@
 const API = {
   start: "/audiostream/start/",
   engines: "/audiostream/engines/",
+  cancel: (id) => `/audiostream/cancel/${id}/`,
 };
+const ENDED = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
 const POLL_UNTIL_FIRST_SEGMENT_MS = 150; // the first segment is usually listed within ~0.3 s
 const POLL_MS = 1000;
 const MAX_PLAYER_RECOVERIES = 5;
@@ -46,6 +48,7 @@ const view = {
   lang: $("lang"),
   voice: $("voice"),
   start: $("start"),
+  stop: $("stop"),
   status: $("status"),
   progress: $("progress"),
   progressText: $("progress-text"),
@@ -94,6 +97,8 @@ function showStatus(text, kind) {
 function setBusy(busy) {
   view.start.setAttribute("aria-disabled", String(busy));
   view.start.textContent = busy ? "Generating…" : "Start";
+  view.stop.hidden = !busy;
+  view.stop.disabled = false;
 }
 
 function showProgress(percent) {
@@ -500,6 +505,8 @@ function resetReadAlong() {
 // ------------------------------------------------------------------ following a session
 
 async function follow(session) {
+  if (session.ended) return;
+  clearTimeout(session.pollTimer);
   let response;
   let status;
   try {
@@ -508,7 +515,7 @@ async function follow(session) {
   } catch (error) {
     if (session !== current) return;
     showStatus(`Lost touch with the server (${error.message}); retrying…`, "loading");
-    setTimeout(() => follow(session), POLL_MS);
+    session.pollTimer = setTimeout(() => follow(session), POLL_MS);
     return;
   }
   if (session !== current) return;
@@ -516,7 +523,7 @@ async function follow(session) {
     // Throttled, or a passing fault: the session goes on; ask again when the server says.
     const wait = Number(response.headers.get("Retry-After")) * 1000 || POLL_MS;
     showStatus("The server is busy; still following the session…", "loading");
-    setTimeout(() => follow(session), wait);
+    session.pollTimer = setTimeout(() => follow(session), wait);
     return;
   }
   if (!response.ok) {
@@ -528,7 +535,7 @@ async function follow(session) {
   }
   showFacts(status);
 
-  const ended = status.state === "SUCCESS" || status.state === "FAILURE";
+  const ended = ENDED.has(status.state);
   if (!session.player && (status.segments > 0 || ended)) startPlayer(session);
 
   if (ended) {
@@ -539,6 +546,8 @@ async function follow(session) {
     if (status.state === "SUCCESS") {
       window.audiostream.doneAt = performance.now();
       showStatus(`Done: ${status.duration.toFixed(1)} s of audio.`, "done");
+    } else if (status.state === "REVOKED") {
+      showStatus(`Stopped: the ${status.duration.toFixed(1)} s made before it stay playable.`, "stopped");
     } else {
       const kept = status.duration > 0 ? ` The ${status.duration.toFixed(1)} s made before it stay playable.` : "";
       showStatus(`Failed: ${status.error}.${kept}`, "error");
@@ -547,7 +556,33 @@ async function follow(session) {
   }
   if (status.state === "PENDING") showStatus("Waiting for a free generator…", "loading");
   else if (!session.player) showStatus("Generating speech…", "loading");
-  setTimeout(() => follow(session), session.player ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
+  session.pollTimer = setTimeout(() => follow(session), session.player ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
+}
+
+// Stop asks the server to cancel the session: it becomes REVOKED at once, and generation stops within
+// a second, its playlist closed over what was made (which the player goes on playing).
+async function stop() {
+  const session = current;
+  if (!session || session.ended) return;
+  view.stop.disabled = true;
+  showStatus("Stopping…", "loading");
+  try {
+    const response = await fetch(API.cancel(session.id), { method: "POST" });
+    const answer = await response.json().catch(() => ({}));
+    if (session !== current) return;
+    if (!response.ok && response.status !== 409) {
+      view.stop.disabled = false;
+      showStatus(answer.error || `Could not stop: the server answered HTTP ${response.status}.`, "error");
+      return;
+    }
+  } catch (error) {
+    if (session !== current) return;
+    view.stop.disabled = false;
+    showStatus(`Could not stop: ${error.message}.`, "error");
+    return;
+  }
+  clearTimeout(session.pollTimer);
+  follow(session); // the status says how much was made, and ends the wait
 }
 
 async function start() {
@@ -609,6 +644,7 @@ view.prompt.addEventListener("keydown", (event) => {
   }
 });
 view.prompt.addEventListener("input", updateCounter);
+view.stop.addEventListener("click", stop);
 view.engine.addEventListener("change", fillLanguagesAndVoices);
 view.lang.addEventListener("change", nameTheAutomaticEngine);
 view.captionsOn.addEventListener("change", () => showCaptions(view.captionsOn.checked));
