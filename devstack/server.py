@@ -308,6 +308,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = {"Content-Type": stored["ContentType"]}
         if stored.get("CacheControl"):
             headers["Cache-Control"] = stored["CacheControl"]
+        if "ContentDisposition" in stored:
+            headers["Content-Disposition"] = stored["ContentDisposition"]
         self._send(200, headers, stored["Body"].read())
 
     def _static(self, path: str) -> None:

@@ -210,14 +210,14 @@ def test_a_minute_of_audio_costs_generate_at_most_twenty_s3_writes_and_its_capti
     segments = [segment.uri for segment in playlist.segments]
     captions = [f"subs_{index:03d}.vtt" for index in range(len(segments))]
     # Each segment once, never again; each with its captions; each playlist with its subtitle twin;
-    # the transcript once, at the end.
-    assert sorted(set(writes)) == sorted(
-        ["init.mp4", "audio.m3u8", "subs.m3u8", "transcript.json", *segments, *captions]
-    )
-    assert writes.count("transcript.json") == 1 and writes[-1] == "transcript.json"
-    audio_writes = [name for name in writes if not name.startswith(("subs", "transcript"))]
+    # then, once each, the transcript and the file to keep.
+    expected = ["init.mp4", "audio.m3u8", "subs.m3u8", "transcript.json", "audio.m4a", *segments, *captions]
+    assert sorted(set(writes)) == sorted(expected)
+    assert writes.count("transcript.json") == writes.count("audio.m4a") == 1
+    assert writes[-2:] == ["transcript.json", "audio.m4a"]
+    audio_writes = [name for name in writes if not name.startswith(("subs", "transcript", "audio.m4a"))]
     assert len(audio_writes) == len(segments) + 1 + writes.count("audio.m3u8")
-    caption_writes = len(writes) - len(audio_writes)
+    caption_writes = len(writes) - len(audio_writes) - 1
     assert caption_writes == len(captions) + writes.count("subs.m3u8") + 1 == len(audio_writes)
     figures = f"{len(audio_writes)} audio writes ({writes.count('audio.m3u8')} playlists), {len(writes)} in all"
     assert len(audio_writes) / minutes <= 20, f"{figures} for {minutes:.2f} min"

@@ -503,3 +503,20 @@ def test_stop_ends_the_session_and_what_was_made_plays_on(browser, slow_stack):
     page.screenshot(path=OUTPUT / "page-stopped.png")
     assert not errors
     context.close()
+
+
+def test_a_finished_session_offers_its_file_which_a_browser_plays(page, local_stack):
+    page.fill("#prompt", SHORT_TEXT)
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=20_000)
+    assert page.is_visible("#download")
+    href = page.get_attribute("#download", "href")
+    session_id = page.evaluate("window.audiostream.sessionId")
+    assert href == f"/media/hls/{session_id}/audio.m4a"
+    answer = requests.get(local_stack.url + href, timeout=10)
+    assert answer.headers["Content-Type"] == "audio/mp4"
+    assert answer.headers["Content-Disposition"].startswith("attachment")
+    # The file plays in the browser on its own, without hls.js, to its end.
+    page.evaluate("""(src) => { const audio = new Audio(src); window.kept = audio; audio.play(); }""", href)
+    page.wait_for_function("window.kept.ended === true", timeout=20_000)
+    assert page.evaluate("window.kept.duration") > 3

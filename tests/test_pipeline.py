@@ -109,7 +109,7 @@ def test_several_deliveries_at_once_make_one_set_of_segments(settings, sessions,
     segment_names = {segment.uri for segment in playlist.segments}
     caption_names = {segment.uri for segment in m3u8.loads(stored_text(settings, session_id, "subs.m3u8")).segments}
     assert len(caption_names) == len(segment_names)
-    written_once = segment_names | caption_names | {"init.mp4", "master.m3u8", "transcript.json"}
+    written_once = segment_names | caption_names | {"init.mp4", "master.m3u8", "transcript.json", "audio.m4a"}
     assert set(versions) == written_once | {"audio.m3u8", "subs.m3u8"}
     assert all(versions[name] == 1 for name in written_once)
     assert sessions.get(session_id).state is State.SUCCESS

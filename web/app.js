@@ -58,6 +58,7 @@ const view = {
   chunks: $("chunks"),
   audioSeconds: $("audio-seconds"),
   segments: $("segments"),
+  download: $("download"),
   captionBox: $("caption-box"),
   caption: $("caption"),
   captionsOn: $("captions-on"),
@@ -121,6 +122,8 @@ function showFacts(status) {
 
 function resetFacts() {
   showProgress(0);
+  view.download.hidden = true;
+  view.download.removeAttribute("href");
   for (const fact of [view.spokenBy, view.firstSound, view.chunks, view.audioSeconds, view.segments]) {
     fact.textContent = "–";
   }
@@ -546,6 +549,10 @@ async function follow(session) {
     if (status.state === "SUCCESS") {
       window.audiostream.doneAt = performance.now();
       showStatus(`Done: ${status.duration.toFixed(1)} s of audio.`, "done");
+      if (status.download) {
+        view.download.href = status.download; // a file to keep: one MP4, served as an attachment
+        view.download.hidden = false;
+      }
     } else if (status.state === "REVOKED") {
       showStatus(`Stopped: the ${status.duration.toFixed(1)} s made before it stay playable.`, "stopped");
     } else {

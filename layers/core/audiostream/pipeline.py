@@ -23,6 +23,7 @@ from .audio_budget import AudioBudget, AudioLimitReached
 from .captions import CaptionTimeline
 from .chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
 from .config import Settings
+from .download import DOWNLOAD_NAME, DownloadFailed, remuxed_stream
 from .encoder import EncoderError, HlsEncoder
 from .encoder_feed import EncoderFeed
 from .engines import TtsEngine, TtsError, get_engine
@@ -116,6 +117,7 @@ def run_session(
         publisher.stop()
         publisher.close_playlist()
         transcript = publisher.write_transcript()
+        download = _store_download(session.session_id, encoder, media, settings)
         progress.flush()
         progress.raise_if_refused()
         sessions.transition(
@@ -128,6 +130,7 @@ def run_session(
                 duration=round(publisher.duration, 3),
                 spoken_text=" ".join(spoken),
                 transcript=transcript,
+                download=download,
             ),
         )
         _report(session, publisher, State.SUCCESS)
@@ -148,6 +151,17 @@ def run_session(
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _store_download(session_id: str, encoder: HlsEncoder, media: MediaStore, settings: Settings) -> bool:
+    """audio.m4a beside the segments; answers whether it is stored. The stream is whole without it,
+    so a file that cannot be made is logged and left out, and the session still succeeds."""
+    try:
+        media.put_download(session_id, DOWNLOAD_NAME, remuxed_stream(encoder, settings.speech.ffmpeg_path))
+    except (DownloadFailed, ClientError, BotoCoreError):
+        logger.exception("the file to keep could not be stored")
+        return False
+    return True
 
 
 def _report(session: Session, publisher: SegmentPublisher | None, state: State) -> None:

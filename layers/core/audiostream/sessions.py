@@ -76,6 +76,7 @@ class Session:
     spoken_text: str = ""  # written when the session ends
     captions: bool = False  # the stream has master.m3u8 and subs.m3u8
     transcript: bool = False  # transcript.json is stored (written when the session ends)
+    download: bool = False  # audio.m4a is stored (written when the session succeeds)
     heartbeat_at: float = 0.0
     claimed_by: str | None = None
     started_at: float = 0.0
@@ -105,6 +106,7 @@ class SessionUpdate:
     heartbeat_at: float | None = None
     error: str | None = None
     transcript: bool | None = None
+    download: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .download import DOWNLOAD_NAME
 from .hls import MULTIVARIANT_NAME, SUBTITLES_PLAYLIST_NAME
 from .sessions import Session, State
 from .storage import TRANSCRIPT_NAME, MediaStore
@@ -67,8 +68,12 @@ def describe_status(session: Session, media: MediaStore, stalled: str | None = N
             spoken_as=session.spoken_as,
             spoken_text=session.spoken_text,
         )
+    if session.download:
+        answer["download"] = media.url(session.session_id, DOWNLOAD_NAME)
     if session.state is State.SUCCESS:
         answer["result"] = {"playlist": session.playlist}
+        if session.download:
+            answer["result"]["download"] = answer["download"]
         if session.captions:
             answer["result"].update(master=answer["master"], transcript=answer["transcript"])
     if session.state is State.FAILURE:
