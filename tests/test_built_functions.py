@@ -640,6 +640,7 @@ def test_status_reports_each_state_and_the_engines(stack):
         "playlist": f"/media/hls/{pending}/audio.m3u8",
         "master": f"/media/hls/{pending}/master.m3u8",
         "transcript": f"/media/hls/{pending}/transcript.json",
+        "download": f"/media/hls/{pending}/audio.m4a",
     }
 
     # A session that start could not hand to generate.

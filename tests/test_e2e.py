@@ -67,6 +67,7 @@ def test_a_three_paragraph_text_streams_to_success_with_rising_progress(local_st
         "playlist": started["playlist"],
         "master": started["master"],
         "transcript": f"{folder}/transcript.json",
+        "download": f"{folder}/audio.m4a",
     }
     assert final["playlist"] == started["playlist"] and final["transcript"] == final["result"]["transcript"]
     assert set(states) <= {"PENDING", "PROGRESS", "SUCCESS"}
