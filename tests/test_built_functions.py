@@ -351,7 +351,9 @@ class Stack:
         return probe_hls(self.stored(session_id, "init.mp4"), segments)
 
     def start(self, body: dict | None = None, ledger: set | None = None, **env: str) -> str:
-        """A session as the built start leaves it (PENDING); answers its id."""
+        """A session as the built start leaves it (PENDING), generated anew whatever the content
+        cache holds; answers its id."""
+        body = {**(body or json.loads(start_event()["body"])), "cache": False}
         run = self.invoke("StartFunction", start_event(body), ledger, **env)
         assert run.answer["statusCode"] == 202, run.answer
         (invoke,) = run.calls_to("Invoke")
@@ -573,8 +575,8 @@ def test_the_storage_server_checks_every_action_the_template_grants(stack, monke
             ),
         )
         assert refused(only_iam_name, action), f"moto now checks {action} by its IAM name: drop the {moto_name} alias"
-    # The function identities hold no more than their grants: start may not read a session.
-    assert refused(stack.identities["StartFunction"], "dynamodb:GetItem")
+    # The function identities hold no more than their grants: status may not write a session.
+    assert refused(stack.identities["StatusFunction"], "dynamodb:UpdateItem")
 
 
 # ---------------------------------------------------------------- every path, as its identity
@@ -604,8 +606,13 @@ def test_start_records_sessions_and_invokes_generate_asynchronously(stack):
     assert refused_body.answer["statusCode"] == 400 and refused_body.calls == []
     assert json.loads(refused_body.answer["body"])["field"] == "prompt"
 
+    # The same words again: the content cache has them, being made; start reads whose they are.
+    again = stack.invoke("StartFunction", EVENTS / "start.json", used)
+    assert again.answer["statusCode"] == 202 and json.loads(again.answer["body"])["cached"] is True
+    assert again.calls_to("Invoke") == []  # it follows the first session's generation
+
     # generate cannot be invoked: the session is ended at once, its playlist closed, and start says 503.
-    unstarted = stack.invoke("StartFunction", EVENTS / "start.json", used, **stack.without_generate())
+    unstarted = stack.invoke("StartFunction", uncached_start(), used, **stack.without_generate())
     assert unstarted.answer["statusCode"] == 503 and unstarted.answer["headers"]["retry-after"] == "1"
     (put,) = unstarted.calls_to("PutItem")
     failed = put["params"]["Item"]["session_id"]["S"]
@@ -644,7 +651,7 @@ def test_status_reports_each_state_and_the_engines(stack):
     }
 
     # A session that start could not hand to generate.
-    run = stack.invoke("StartFunction", EVENTS / "start.json", **stack.without_generate())
+    run = stack.invoke("StartFunction", uncached_start(), **stack.without_generate())
     failed = run.calls_to("PutItem")[0]["params"]["Item"]["session_id"]["S"]
     failure = status_of(stack, failed, used)
     assert failure["state"] == "FAILURE" and "could not be started" in failure["error"]
@@ -848,7 +855,7 @@ def test_a_deployment_with_the_defaults_offers_no_polly_and_runs_without_any_pol
     assert polly.answer["statusCode"] == 400 and json.loads(polly.answer["body"])["field"] == "engine"
     assert polly.calls == []
 
-    started = run("StartFunction", EVENTS / "start.json")
+    started = run("StartFunction", uncached_start())
     assert started.answer["statusCode"] == 202, started.answer
     (invoke,) = started.calls_to("Invoke")
     event = json.loads(invoke["params"]["Payload"])
@@ -863,7 +870,7 @@ def test_a_deployment_with_the_defaults_offers_no_polly_and_runs_without_any_pol
 
 
 def _start(stack: Stack) -> tuple[dict, dict]:
-    return start_event(), {}
+    return uncached_start(), {}
 
 
 def _start_polly(stack: Stack) -> tuple[dict, dict]:
@@ -871,7 +878,20 @@ def _start_polly(stack: Stack) -> tuple[dict, dict]:
 
 
 def _start_unstarted(stack: Stack) -> tuple[dict, dict]:
-    return start_event(), stack.without_generate()
+    return uncached_start(), stack.without_generate()
+
+
+def _start_again(stack: Stack) -> tuple[dict, dict]:
+    """A start of words already started: start reads the content cache's entry and its source."""
+    words = start_event({"text": f"Said twice {secrets.token_hex(4)}.", "lang": "en"})
+    assert stack.invoke("StartFunction", words).answer["statusCode"] == 202  # its key claimed
+    return words, {}
+
+
+def uncached_start() -> dict:
+    """events/start.json, generated anew whatever the content cache holds."""
+    body = json.loads(start_event()["body"])
+    return start_event({**body, "cache": False})
 
 
 def _status(stack: Stack) -> tuple[dict, dict]:
@@ -932,6 +952,7 @@ PATHS_NEEDING = {
     ("StartFunction", "s3:PutObject"): _start,
     ("StartFunction", "lambda:InvokeFunction"): _start,
     ("StartFunction", "dynamodb:UpdateItem"): _start_unstarted,
+    ("StartFunction", "dynamodb:GetItem"): _start_again,
     ("StartFunction", "polly:DescribeVoices"): _start_polly,
     ("StatusFunction", "dynamodb:GetItem"): _status,
     ("StatusFunction", "polly:DescribeVoices"): _engines,

@@ -169,6 +169,7 @@ def test_each_function_may_do_only_what_it_needs(parameters):
         == {
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+            "dynamodb:GetItem",
             "s3:PutObject",
             "lambda:InvokeFunction",
         }

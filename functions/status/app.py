@@ -13,7 +13,7 @@ from audiostream.config import get_settings
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
 from audiostream.sessions import SessionStore, is_session_id
-from audiostream.status import describe_status, stalled_reason
+from audiostream.status import describe_status, following, stalled_reason
 from audiostream.storage import MediaStore
 
 app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
@@ -32,6 +32,8 @@ async def task_status(task_id: str) -> JSONResponse:
             logger.info("status of an unknown session")
             return error_response(404, f"no task with id {task_id!r}", "task_id")
         settings = get_settings()
+        if session.media_of and not session.state.ended:  # served from the cache: its source speaks
+            session = following(session, SessionStore.from_settings(settings).get(session.media_of))
         stalled = stalled_reason(
             session, time.time(), settings.timing.stall_seconds, settings.timing.pending_limit_seconds
         )

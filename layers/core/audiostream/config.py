@@ -82,6 +82,8 @@ class SpeechSettings(_FromEnvironment):
     # Captions inside the stream (subs.m3u8, master.m3u8, a WebVTT segment per audio segment) and
     # transcript.json; off saves those writes (about as many PUTs as the audio's, see README).
     captions: bool = True
+    # The same words with the same settings are generated once (see content_cache.py).
+    content_cache: bool = True
 
     @property
     def target_duration(self) -> int:

@@ -77,6 +77,9 @@ class Session:
     captions: bool = False  # the stream has master.m3u8 and subs.m3u8
     transcript: bool = False  # transcript.json is stored (written when the session ends)
     download: bool = False  # audio.m4a is stored (written when the session succeeds)
+    # Served from the content cache: the session whose stream this one plays (and, while that one
+    # is generating, follows to its end); None for a session with a stream of its own.
+    media_of: str | None = None
     heartbeat_at: float = 0.0
     claimed_by: str | None = None
     started_at: float = 0.0
@@ -170,7 +173,7 @@ class SessionStore:
     def create(self, session: Session) -> Session:
         now = time.time()
         session.created_at = session.updated_at = now
-        session.expires_at = int(now) + self.ttl_seconds
+        session.expires_at = session.expires_at or int(now) + self.ttl_seconds
         aws.dynamodb().put_item(
             TableName=self.table,
             Item=_to_item(session),

@@ -32,6 +32,7 @@ class StartRequest:
     engine: str
     voice: str | None
     language_name: str = ""  # for people: names the captions in a player's menu
+    cache: bool | None = None  # False: generate anew; True: cache a prompt a model expands; None: the default
 
 
 def _optional_string(data: dict, field: str) -> str | None:
@@ -103,7 +104,11 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     except TtsError as error:
         raise InvalidRequest("voice", f"engine {engine_name!r} has no voice for {lang!r}: {error}", 422) from None
 
+    cache = data.get("cache")
+    if cache is not None and not isinstance(cache, bool):
+        raise InvalidRequest("cache", "cache must be true or false")
     return StartRequest(
+        cache=cache,
         text=spoken,
         text_given=bool(text),
         lang=lang,

@@ -1,11 +1,17 @@
-"""Starting a session: the PENDING item and empty playlists that load at once, then generate is invoked."""
+"""Starting a session: the PENDING item and empty playlists that load at once, then generate is invoked;
+or, for words the content cache holds, a session that plays the stream already made or being made."""
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .config import Settings
+from .content_cache import ContentCache, Found, cache_key
+from .engines import TtsError, get_engine
 from .hls import MULTIVARIANT_NAME, media_playlists, render_multivariant, variant_bandwidth
 from .invoker import Invoker
 from .observability import logger, session_log_context, tracer
@@ -30,6 +36,9 @@ def start_session(
     session_id = new_session_id()
     target, captions = settings.speech.target_duration, settings.speech.captions
     with session_log_context(session_id):
+        found = _in_cache(request, session_id, settings, sessions)
+        if found is not None:
+            return _served_from_cache(session_id, request, found, captions, sessions, media)
         session = Session(
             session_id=session_id,
             text_given=request.text_given,
@@ -70,6 +79,69 @@ def start_session(
     return session
 
 
+def cacheable_key(request: StartRequest, settings: Settings) -> str | None:
+    """The request's content-cache key; None when it must be generated anew: the request says
+    ``"cache": false``, or a language model would write its words (not the same twice) and the
+    request does not say ``"cache": true``."""
+    if not settings.speech.content_cache or request.cache is False:
+        return None
+    if not request.text_given and settings.llm.enabled and request.cache is not True:
+        return None
+    engine = get_engine(request.engine, settings)
+    return cache_key(request.text, request.engine, engine.version(), request.voice, request.lang, settings)
+
+
+def _in_cache(request: StartRequest, session_id: str, settings: Settings, sessions: SessionStore) -> Found | None:
+    """What the cache holds for the request, having claimed its key for ``session_id`` if nothing
+    usable did. A cache that cannot be reached costs a generation, never the start."""
+    try:
+        key = cacheable_key(request, settings)
+        return None if key is None else ContentCache(sessions).claim(key, session_id)
+    except (ClientError, BotoCoreError, TtsError):
+        logger.warning("the content cache could not be used; generating anew", exc_info=True)
+        return None
+
+
+def _served_from_cache(
+    session_id: str, request: StartRequest, found: Found, captions: bool, sessions: SessionStore, media: MediaStore
+) -> Session:
+    """A session of its own (its id, its status, its cancel) that plays the cached stream: SUCCESS at
+    once when that stream is whole, else following the session that is making it."""
+    source = found.source
+    session = Session(
+        session_id=session_id,
+        text_given=request.text_given,
+        lang=request.lang,
+        engine=request.engine,
+        voice=request.voice,
+        playlist=source.playlist if source else media.playlist_url(found.source_id),
+        captions=source.captions if source else captions,
+        media_of=found.source_id,
+        expires_at=source.expires_at if source else 0,  # with the media it plays (0: the usual)
+        state=State.PROGRESS,  # while the source is generating, its status speaks for this one
+    )
+    if source is not None and source.state is State.SUCCESS:
+        session = dataclasses.replace(
+            session,
+            state=State.SUCCESS,
+            spoken_as=source.spoken_as,
+            spoken_text=source.spoken_text,
+            chunk_count=source.chunk_count,
+            chunks_total=source.chunks_total,
+            segments=source.segments,
+            duration=source.duration,
+            progress=100,
+            transcript=source.transcript,
+            download=source.download,
+        )
+    sessions.create(session)
+    logger.info(
+        "session served from the content cache",
+        extra={"source": found.source_id, "state": session.state.value, "chars": len(request.text)},
+    )
+    return session
+
+
 def _end_unstarted(
     session_id: str, reason: str, target: int, captions: bool, sessions: SessionStore, media: MediaStore
 ) -> None:
@@ -92,7 +164,9 @@ def start_answer(session: Session, settings: Settings) -> dict:
         "task_id": session.session_id,
         "playlist": session.playlist,
         "status_url": f"/audiostream/task-status/{session.session_id}/",
+        "cached": session.media_of is not None,
     }
-    if settings.speech.captions:
-        answer["master"] = MediaStore.from_settings(settings).playlist_url(session.session_id, MULTIVARIANT_NAME)
+    if session.captions or (session.media_of is None and settings.speech.captions):
+        media_id = session.media_of or session.session_id
+        answer["master"] = MediaStore.from_settings(settings).playlist_url(media_id, MULTIVARIANT_NAME)
     return answer

@@ -38,10 +38,26 @@ def stalled_reason(session: Session, now: float, stall_seconds: float, pending_l
     return None
 
 
+def following(session: Session, source: Session | None) -> Session:
+    """A session served from the content cache while its source is generating: the source's state and
+    progress, under this session's own id (None: the source's item is being written; PENDING)."""
+    if source is None:
+        return dataclasses.replace(session, state=State.PENDING)
+    return dataclasses.replace(
+        source,
+        session_id=session.session_id,
+        text_given=session.text_given,
+        media_of=session.media_of,
+        created_at=session.created_at,
+        expires_at=session.expires_at,
+    )
+
+
 def describe_status(session: Session, media: MediaStore, stalled: str | None = None) -> dict:
     """The answer for ``session``; ``stalled`` (see stalled_reason) reports it as FAILURE."""
     if stalled is not None:
         session = dataclasses.replace(session, state=State.FAILURE, error=stalled)
+    media_id = session.media_of or session.session_id  # a cached session plays another's files
     answer = {
         "task_id": session.session_id,
         "session_id": session.session_id,
@@ -51,12 +67,13 @@ def describe_status(session: Session, media: MediaStore, stalled: str | None = N
         "engine": session.engine,
         "voice": session.voice,  # null: the engine's own default (espeak-ng's base voice for the language)
         "lang": session.lang,
+        "cached": session.media_of is not None,  # served from the content cache
     }
     if session.captions:
-        answer["master"] = media.playlist_url(session.session_id, MULTIVARIANT_NAME)
-        answer["captions"] = media.playlist_url(session.session_id, SUBTITLES_PLAYLIST_NAME)
+        answer["master"] = media.playlist_url(media_id, MULTIVARIANT_NAME)
+        answer["captions"] = media.playlist_url(media_id, SUBTITLES_PLAYLIST_NAME)
         # null until the session ends: the WebVTT segments hold the same cues while it runs.
-        answer["transcript"] = media.url(session.session_id, TRANSCRIPT_NAME) if session.transcript else None
+        answer["transcript"] = media.url(media_id, TRANSCRIPT_NAME) if session.transcript else None
     if session.state is not State.PENDING:
         answer.update(
             event="chunk",
@@ -69,7 +86,7 @@ def describe_status(session: Session, media: MediaStore, stalled: str | None = N
             spoken_text=session.spoken_text,
         )
     if session.download:
-        answer["download"] = media.url(session.session_id, DOWNLOAD_NAME)
+        answer["download"] = media.url(media_id, DOWNLOAD_NAME)
     if session.state is State.SUCCESS:
         answer["result"] = {"playlist": session.playlist}
         if session.download:

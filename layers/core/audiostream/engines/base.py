@@ -51,6 +51,10 @@ class TtsEngine(Protocol):
         """Values this engine accepts as ``voice`` (engine-specific: a variant, an accent)."""
         ...
 
+    def version(self) -> str:
+        """What changes this engine's sound from one release to the next (the content cache's key)."""
+        return ""
+
     def default_voice(self, lang: str) -> str | None:
         """The voice that speaks ``lang`` when a request names none (None: the engine's own default)."""
         return None

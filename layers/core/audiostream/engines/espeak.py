@@ -53,6 +53,11 @@ def _voice_listing(binary: str, option: str) -> str:
 
 
 @lru_cache(maxsize=4)
+def _version(binary: str) -> str:
+    return _voice_listing(binary, "--version").strip()
+
+
+@lru_cache(maxsize=4)
 def _installed_variants(binary: str) -> frozenset[str]:
     # The File column names each variant as "!v/<name>"; "-v en+<name>" selects it.
     return frozenset(
@@ -151,6 +156,9 @@ class EspeakEngine(TtsEngine):
 
     def languages(self) -> dict[str, str]:
         return _installed_languages(self.binary)
+
+    def version(self) -> str:
+        return _version(self.binary)
 
     def voices(self) -> frozenset[str]:
         return _installed_variants(self.binary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import subprocess
 import time
@@ -46,6 +47,10 @@ class GttsEngine(TtsEngine):
         self.endpoint = endpoint
         self.retries = retries  # for HTTP 429, Google's "too many requests"
         self.backoff = backoff
+
+    def version(self) -> str:
+        # Google's voice may change without a release of the client; the cache's entries expire.
+        return f"gTTS {importlib.metadata.version('gTTS')}"
 
     def languages(self) -> dict[str, str]:
         return {code.lower(): name for code, name in tts_langs().items()}

@@ -9,6 +9,7 @@ the checksum pinned here, and hands hibari the file's path itself.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import threading
@@ -161,6 +162,12 @@ class HibariEngine(TtsEngine):
 
     def warm(self) -> None:
         _loaded(self.default_voice("en"))
+
+    def version(self) -> str:
+        try:
+            return f"hibari-tts {importlib.metadata.version('hibari-tts')}"
+        except importlib.metadata.PackageNotFoundError as error:
+            raise TtsError("the neural voice (hibari-tts) is not installed here") from error
 
     def stream(self, text: str, lang: str, voice: str | None) -> Iterator[Speech]:
         """One piece per sentence, as hibari splits them (a sentence too long for one model run is

@@ -52,6 +52,9 @@ class PollyEngine(TtsEngine):
         self.engine_type = engine_type
         self.speech_marks = speech_marks
 
+    def version(self) -> str:
+        return f"polly {self.engine_type}"
+
     def _voice_list(self) -> tuple[dict, ...]:
         try:
             return _voices(self.engine_type)
