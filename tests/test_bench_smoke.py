@@ -34,6 +34,7 @@ def test_the_benchmark_runs_and_reports_every_figure_for_each_engine(tmp_path):
         section = report[engine]
         assert section["start_answer"]["p50_ms"] > 0 and section["start_answer"]["back_to_back"]["p95_ms"] > 0
         assert 0 < section["first_segment"]["p50_ms"] <= section["first_segment"]["p95_ms"]
+        assert 0 < section["cache_hit"]["p50_ms"] < section["first_segment"]["p50_ms"]
         plain = section["first_segment"]["without_captions"]
         assert section["first_segment"]["captions_ratio"] == section["first_segment"]["p50_ms"] / plain["p50_ms"]
         assert section["throughput"]["audio_s"] > 10 and section["throughput"]["audio_per_wall"] > 1
