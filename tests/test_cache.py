@@ -159,3 +159,8 @@ def test_a_prompt_a_model_expands_is_cached_only_when_the_request_says_so(monkey
     )
     assert cacheable_key(explicit, settings) is not None
     assert cacheable_key(request(), settings) is not None  # text is spoken verbatim: always cacheable
+    # Another model writes other words: another key.
+    monkeypatch.setenv("OPENAI_MODEL", "another-model")
+    get_settings.cache_clear()
+    assert cacheable_key(explicit, get_settings()) != cacheable_key(explicit, settings)
+    assert cacheable_key(request(), get_settings()) == cacheable_key(request(), settings)

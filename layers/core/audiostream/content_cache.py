@@ -37,11 +37,22 @@ def normalized(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def cache_key(text: str, engine: str, engine_version: str, voice: str | None, lang: str, settings: Settings) -> str:
-    speech = settings.speech
+def cache_key(
+    text: str,
+    engine: str,
+    engine_version: str,
+    voice: str | None,
+    lang: str,
+    settings: Settings,
+    expanded_by_model: bool = False,
+) -> str:
+    """``expanded_by_model``: ``text`` is a prompt a language model writes the words for (cached only
+    when the request asks), so the model is part of what is heard."""
+    speech, llm = settings.speech, settings.llm
     fields = {
         "format": FORMAT_VERSION,
         "text": normalized(text),
+        "model": [llm.openai_base_url, llm.openai_model] if expanded_by_model else None,
         "engine": engine,
         "engine_version": engine_version,
         "voice": voice,

@@ -85,10 +85,12 @@ def cacheable_key(request: StartRequest, settings: Settings) -> str | None:
     request does not say ``"cache": true``."""
     if not settings.speech.content_cache or request.cache is False:
         return None
-    if not request.text_given and settings.llm.enabled and request.cache is not True:
+    expanded = not request.text_given and settings.llm.enabled
+    if expanded and request.cache is not True:
         return None
     engine = get_engine(request.engine, settings)
-    return cache_key(request.text, request.engine, engine.version(), request.voice, request.lang, settings)
+    version = engine.version()
+    return cache_key(request.text, request.engine, version, request.voice, request.lang, settings, expanded)
 
 
 def _in_cache(request: StartRequest, session_id: str, settings: Settings, sessions: SessionStore) -> Found | None:
