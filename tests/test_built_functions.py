@@ -751,6 +751,17 @@ def test_generate_speaks_with_each_engine_and_ends_failures_cleanly(stack):
     assert item["state"] == "FAILURE" and "speech synthesis failed on chunk 1" in item["error"]
     assert stack.playlist(failing).is_endlist and stack.playlist(failing).segments == []
 
+    # A session that runs longer than half a second reads its own state, to notice a cancel.
+    slow = stack.copy_of("gtts")
+    stack.google.delay = 1.0
+    try:
+        watched = stack.invoke("GenerateFunction", stack.generate_event(slow), used)
+    finally:
+        stack.google.delay = 0.0
+    assert watched.answer == {"session_id": slow, "outcome": "SUCCESS"}
+    looks = watched.calls_to("GetItem")
+    assert looks and all(call["params"]["ProjectionExpression"] == "#state" for call in looks)
+
     malformed = stack.invoke("GenerateFunction", {"session": "?"}, used)
     assert malformed.answer["outcome"] == "rejected" and malformed.calls == []
 
