@@ -11,11 +11,12 @@ import pytest
 
 from audiostream import aws
 from audiostream.config import get_settings
+from audiostream.content_cache import following
 from audiostream.generate import generate
 from audiostream.sessions import State
 from audiostream.start_request import StartRequest
 from audiostream.starting import cacheable_key, start_answer, start_session
-from audiostream.status import describe_status, following
+from audiostream.status import describe_status
 
 from support.concurrency import at_once
 from support.paths import read_text

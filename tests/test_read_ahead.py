@@ -1,6 +1,7 @@
 """A model's chunks read ahead and packed when the voice is ready: never later, never out of order."""
 
 import threading
+import time
 
 import pytest
 
@@ -45,3 +46,35 @@ def test_a_failure_of_the_source_is_raised_to_the_speaker_after_what_came_before
     assert next(packed) == "Spoken."
     with pytest.raises(RuntimeError, match="the stream broke"):
         next(packed)
+
+
+def test_a_speaker_waiting_for_the_model_is_interrupted_by_what_interrupt_raises():
+    never = threading.Event()
+
+    def model_that_stalls():
+        yield "First words."
+        never.wait(60)  # the model says nothing more for a minute
+        yield "Too late."
+
+    cancelled = threading.Event()
+
+    def interrupt():
+        if cancelled.is_set():
+            raise RuntimeError("cancelled")
+
+    reader = ReadAhead(model_that_stalls())
+    chunks = reader.packed(300, interrupt)
+    assert next(chunks) == "First words."
+    cancelled_at = []
+
+    def cancel():
+        cancelled_at.append(time.monotonic())
+        cancelled.set()
+
+    threading.Timer(0.2, cancel).start()
+    with pytest.raises(RuntimeError, match="cancelled"):
+        next(chunks)
+    # Within a few looks of the cancel (every 0.05 s), not at the model's next words a minute later.
+    assert time.monotonic() - cancelled_at[0] < 0.5
+    reader.stop()
+    never.set()

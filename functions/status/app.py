@@ -10,10 +10,11 @@ from mangum import Mangum
 
 from audiostream.catalog import describe_engines
 from audiostream.config import get_settings
+from audiostream.content_cache import following
 from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
 from audiostream.sessions import SessionStore, is_session_id
-from audiostream.status import describe_status, following, stalled_reason
+from audiostream.status import describe_status, stalled_reason
 from audiostream.storage import MediaStore
 
 app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)

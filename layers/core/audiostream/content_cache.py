@@ -15,6 +15,7 @@ two identical starts at the same moment make one generation: the second finds th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -136,6 +137,22 @@ class ContentCache:
         )
         item = answer.get("Item")
         return item["source"]["S"] if item else None
+
+
+def following(session: Session, source: Session | None) -> Session:
+    """A session served from the content cache as its source says it is: the source's state, progress
+    and files under this session's own id (None: the source's item is being written; PENDING). The
+    status answers a session following a source still generating this way; a hit is made this way."""
+    if source is None:
+        return dataclasses.replace(session, state=State.PENDING)
+    return dataclasses.replace(
+        source,
+        session_id=session.session_id,
+        text_given=session.text_given,
+        media_of=session.media_of,
+        created_at=session.created_at,
+        expires_at=session.expires_at,
+    )
 
 
 def _usable(source: Session) -> bool:

@@ -9,6 +9,7 @@ Lambda retry a session that has already ended.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -191,8 +192,15 @@ class ChunkPlan:
 
 
 def plan_chunks(
-    session: Session, text: str, settings: Settings, engine: TtsEngine, deadline: float | None = None
+    session: Session,
+    text: str,
+    settings: Settings,
+    engine: TtsEngine,
+    deadline: float | None = None,
+    interrupt: Callable[[], None] = lambda: None,
 ) -> ChunkPlan:
+    """The chunks to speak; ``interrupt`` is called while the speaker waits for the model's next
+    words, so that a cancel (what it raises) ends the wait."""
     if not has_speakable(text):
         raise NothingToSpeak("the request had nothing to speak")
     first_max, chunk_max = settings.speech.first_chunk_max_chars, settings.speech.chunk_max_chars
@@ -206,7 +214,7 @@ def plan_chunks(
         iterated_in_session_log_context(session.session_id, chunks_of_stream(pieces, first_max, chunk_max)),
         name=f"llm-{session.session_id[:8]}",
     )
-    return ChunkPlan(sentences.packed(chunk_max), "llm", None, None, stop=sentences.stop)
+    return ChunkPlan(sentences.packed(chunk_max, interrupt), "llm", None, None, stop=sentences.stop)
 
 
 @contextmanager
@@ -236,7 +244,7 @@ def _speak_all(
     raises Revoked, having fed nothing more, once the session is cancelled."""
     leveller = LoudnessLeveller(engine.sample_rate, settings.speech.loudness_lufs)
     with (
-        plan_chunks(session, text, settings, engine, deadline) as plan,
+        plan_chunks(session, text, settings, engine, deadline, watch.raise_if_revoked) as plan,
         EncoderFeed(encoder, leveller, name=f"feed-{session.session_id[:8]}") as feed,
         _unfed_dropped_when_revoked(feed),
     ):
@@ -247,8 +255,8 @@ def _speak_all(
         expected_chars = plan.total_chars or settings.llm.llm_max_chars
         of_total = f" of {plan.total_chunks}" if plan.total_chunks else ""
         spoken_chars = 0
-        chunks = watch.each(plan.chunks, name=f"chunks-{session.session_id[:8]}")
-        for number, chunk in enumerate(chunks, start=1):
+        for number, chunk in enumerate(plan.chunks, start=1):
+            watch.raise_if_revoked()
             if deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime(
                     f"generation stopped {settings.timing.finish_margin_seconds:g} s before the function's time limit, "
@@ -305,6 +313,16 @@ def _speak_chunk(
     return False
 
 
+def _published(publisher: SegmentPublisher | None, spoken_text: str, transcript: bool) -> SessionUpdate:
+    """What a session that stopped short leaves playable: the words, the segments and their seconds."""
+    return SessionUpdate(
+        spoken_text=spoken_text,
+        segments=len(publisher.published) if publisher else 0,
+        duration=round(publisher.duration, 3) if publisher else 0.0,
+        transcript=transcript,
+    )
+
+
 def _was_revoked(sessions: SessionStore, session_id: str) -> bool:
     try:
         return sessions.state_of(session_id) is State.REVOKED
@@ -341,12 +359,7 @@ def _end_revoked(
     try:
         sessions.record_after_revoke(
             session.session_id,
-            SessionUpdate(
-                spoken_text=spoken_text,
-                segments=len(publisher.published) if publisher else 0,
-                duration=round(publisher.duration, 3) if publisher else 0.0,
-                transcript=transcript,
-            ),
+            _published(publisher, spoken_text, transcript),
         )
     except (TransitionRefused, ClientError, BotoCoreError):
         logger.warning("what the cancelled session published could not be recorded", exc_info=True)
@@ -390,13 +403,7 @@ def _fail(
         sessions.transition(
             session.session_id,
             State.FAILURE,
-            SessionUpdate(
-                error=reason,
-                spoken_text=spoken_text,
-                segments=len(publisher.published) if publisher else 0,
-                duration=round(publisher.duration, 3) if publisher else 0.0,
-                transcript=transcript,
-            ),
+            dataclasses.replace(_published(publisher, spoken_text, transcript), error=reason),
         )
     except TransitionRefused:
         logger.warning("the session had already ended; FAILURE (%s) not recorded", reason)

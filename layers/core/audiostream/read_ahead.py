@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 _END = object()
+_LOOK_SECONDS = 0.05  # how often a speaker waiting for the model calls ``interrupt``
 
 
 class ReadAhead:
@@ -33,13 +34,15 @@ class ReadAhead:
             self._queue.put(error)
         self._queue.put(_END)
 
-    def packed(self, max_chars: int) -> Iterator[str]:
+    def packed(self, max_chars: int, interrupt: Callable[[], None] = lambda: None) -> Iterator[str]:
         """The chunks in order, each joined with those already waiting behind it, up to ``max_chars``;
-        the first stays alone, as short as the chunker made it, so that the voice starts early."""
+        the first stays alone, as short as the chunker made it, so that the voice starts early.
+        While it waits for the model, ``interrupt`` is called every few hundredths of a second: what it
+        raises (a cancel) ends the wait."""
         waiting: list = []
         first = True
         while True:
-            item = waiting.pop(0) if waiting else self._queue.get()
+            item = waiting.pop(0) if waiting else self._next(interrupt)
             if item is _END:
                 return
             if isinstance(item, BaseException):
@@ -57,6 +60,13 @@ class ReadAhead:
                     break
             first = False
             yield packed
+
+    def _next(self, interrupt: Callable[[], None]) -> object:
+        while True:
+            try:
+                return self._queue.get(timeout=_LOOK_SECONDS)
+            except queue.Empty:
+                interrupt()
 
     def stop(self) -> None:
         """Read no further (the thread ends at the next chunk the source gives)."""

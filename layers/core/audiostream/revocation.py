@@ -1,10 +1,11 @@
 """Noticing a cancel while a session is generated, wherever generate is waiting.
 
 The cancel route makes the session REVOKED at once (cancelling.py); generate learns it from a watch
-that reads the session's state every half second. What generate waits for (the language model's next
-words, the engine's next piece, which a slow or hung engine may never hand over) is made on a thread
-of its own, so that the speaker waits on a queue and looks at the watch between looks at the queue:
-a cancel stops the session within a second even while an engine hangs.
+that reads the session's state every half second. What generate waits for is made on a thread of its
+own, so that the speaker waits on a queue and looks at the watch between looks at it: the engine's
+next piece (``RevocationWatch.each``; a slow or hung engine may never hand it over), and the language
+model's next words (read_ahead.py, which calls ``raise_if_revoked`` while it waits). A cancel stops
+the session within a second even while an engine hangs.
 """
 
 from __future__ import annotations

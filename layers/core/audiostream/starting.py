@@ -3,14 +3,13 @@ or, for words the content cache holds, a session that plays the stream already m
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .config import Settings
-from .content_cache import ContentCache, Found, cache_key
+from .content_cache import ContentCache, Found, cache_key, following
 from .engines import TtsError, get_engine
 from .hls import MULTIVARIANT_NAME, media_playlists, render_multivariant, variant_bandwidth
 from .invoker import Invoker
@@ -39,15 +38,7 @@ def start_session(
         found = _in_cache(request, session_id, settings, sessions)
         if found is not None:
             return _served_from_cache(session_id, request, found, captions, sessions, media)
-        session = Session(
-            session_id=session_id,
-            text_given=request.text_given,
-            lang=request.lang,
-            engine=request.engine,
-            voice=request.voice,
-            playlist=media.playlist_url(session_id),
-            captions=captions,
-        )
+        session = _new_session(session_id, request, playlist=media.playlist_url(session_id), captions=captions)
         playlists = media_playlists([], target, ended=False, captions=captions)
         if captions:
             bandwidth = variant_bandwidth(settings.speech.aac_bitrate)
@@ -93,6 +84,17 @@ def cacheable_key(request: StartRequest, settings: Settings) -> str | None:
     return cache_key(request.text, request.engine, version, request.voice, request.lang, settings, expanded)
 
 
+def _new_session(session_id: str, request: StartRequest, **fields) -> Session:
+    return Session(
+        session_id=session_id,
+        text_given=request.text_given,
+        lang=request.lang,
+        engine=request.engine,
+        voice=request.voice,
+        **fields,
+    )
+
+
 def _in_cache(request: StartRequest, session_id: str, settings: Settings, sessions: SessionStore) -> Found | None:
     """What the cache holds for the request, having claimed its key for ``session_id`` if nothing
     usable did. A cache that cannot be reached costs a generation, never the start."""
@@ -110,12 +112,9 @@ def _served_from_cache(
     """A session of its own (its id, its status, its cancel) that plays the cached stream: SUCCESS at
     once when that stream is whole, else following the session that is making it."""
     source = found.source
-    session = Session(
-        session_id=session_id,
-        text_given=request.text_given,
-        lang=request.lang,
-        engine=request.engine,
-        voice=request.voice,
+    session = _new_session(
+        session_id,
+        request,
         playlist=source.playlist if source else media.playlist_url(found.source_id),
         captions=source.captions if source else captions,
         media_of=found.source_id,
@@ -123,19 +122,7 @@ def _served_from_cache(
         state=State.PROGRESS,  # while the source is generating, its status speaks for this one
     )
     if source is not None and source.state is State.SUCCESS:
-        session = dataclasses.replace(
-            session,
-            state=State.SUCCESS,
-            spoken_as=source.spoken_as,
-            spoken_text=source.spoken_text,
-            chunk_count=source.chunk_count,
-            chunks_total=source.chunks_total,
-            segments=source.segments,
-            duration=source.duration,
-            progress=100,
-            transcript=source.transcript,
-            download=source.download,
-        )
+        session = following(session, source)  # SUCCESS, with the source's figures and files
     sessions.create(session)
     logger.info(
         "session served from the content cache",

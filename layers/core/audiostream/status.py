@@ -38,21 +38,6 @@ def stalled_reason(session: Session, now: float, stall_seconds: float, pending_l
     return None
 
 
-def following(session: Session, source: Session | None) -> Session:
-    """A session served from the content cache while its source is generating: the source's state and
-    progress, under this session's own id (None: the source's item is being written; PENDING)."""
-    if source is None:
-        return dataclasses.replace(session, state=State.PENDING)
-    return dataclasses.replace(
-        source,
-        session_id=session.session_id,
-        text_given=session.text_given,
-        media_of=session.media_of,
-        created_at=session.created_at,
-        expires_at=session.expires_at,
-    )
-
-
 def describe_status(session: Session, media: MediaStore, stalled: str | None = None) -> dict:
     """The answer for ``session``; ``stalled`` (see stalled_reason) reports it as FAILURE."""
     if stalled is not None:

@@ -57,24 +57,21 @@ class MediaStore:
 
     def put_download(self, session_id: str, name: str, body: bytes) -> None:
         """The file to keep: a browser following its link saves it rather than playing it in place."""
-        aws.s3().put_object(
-            Bucket=self.bucket,
-            Key=self.key(session_id, name),
-            Body=body,
-            ContentType=MEDIA_CONTENT_TYPE,
-            CacheControl=IMMUTABLE_CACHE_CONTROL,
-            ContentDisposition=f'attachment; filename="audiostream-{session_id[:8]}.m4a"',
-        )
+        disposition = f'attachment; filename="audiostream-{session_id[:8]}.m4a"'
+        self._put(session_id, name, body, MEDIA_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL, ContentDisposition=disposition)
 
     def put_transcript(self, session_id: str, text: str) -> None:
         """Written once, when the session ends."""
         self._put(session_id, TRANSCRIPT_NAME, text.encode(), TRANSCRIPT_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)
 
-    def _put(self, session_id: str, name: str, body: bytes, content_type: str, cache_control: str) -> None:
+    def _put(
+        self, session_id: str, name: str, body: bytes, content_type: str, cache_control: str, **headers: str
+    ) -> None:
         aws.s3().put_object(
             Bucket=self.bucket,
             Key=self.key(session_id, name),
             Body=body,
             ContentType=content_type,
             CacheControl=cache_control,
+            **headers,
         )

@@ -9,9 +9,21 @@ times the captions exactly.
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
+
+
+@cache
+def package_version(name: str) -> str | None:
+    """An installed package's version, read once per process (every cacheable start asks); None if
+    it is not installed."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import subprocess
 import time
@@ -12,7 +11,7 @@ from gtts.lang import tts_langs
 from gtts.tts import gTTSError
 
 from ..observability import logger
-from .base import TtsEngine, TtsError
+from .base import TtsEngine, TtsError, package_version
 
 # Google Translate domains gTTS can use for an accent (its ``tld``). A fixed list: the value becomes
 # part of the host name gTTS connects to.
@@ -50,7 +49,7 @@ class GttsEngine(TtsEngine):
 
     def version(self) -> str:
         # Google's voice may change without a release of the client; the cache's entries expire.
-        return f"gTTS {importlib.metadata.version('gTTS')}"
+        return f"gTTS {package_version('gTTS')}"
 
     def languages(self) -> dict[str, str]:
         return {code.lower(): name for code, name in tts_langs().items()}

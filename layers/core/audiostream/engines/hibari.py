@@ -9,7 +9,6 @@ the checksum pinned here, and hands hibari the file's path itself.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import os
 import threading
@@ -19,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from ..observability import logger
-from .base import Mark, Speech, TtsEngine, TtsError
+from .base import Mark, Speech, TtsEngine, TtsError, package_version
 
 VERSION = "0.2.1"  # the hibari-tts release these voices and checksums belong to
 
@@ -164,10 +163,10 @@ class HibariEngine(TtsEngine):
         _loaded(self.default_voice("en"))
 
     def version(self) -> str:
-        try:
-            return f"hibari-tts {importlib.metadata.version('hibari-tts')}"
-        except importlib.metadata.PackageNotFoundError as error:
-            raise TtsError("the neural voice (hibari-tts) is not installed here") from error
+        version = package_version("hibari-tts")
+        if version is None:
+            raise TtsError("the neural voice (hibari-tts) is not installed here")
+        return f"hibari-tts {version}"
 
     def stream(self, text: str, lang: str, voice: str | None) -> Iterator[Speech]:
         """One piece per sentence, as hibari splits them (a sentence too long for one model run is
