@@ -151,6 +151,10 @@ class _DeadlineReader(io.RawIOBase):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalOrigin
     protocol_version = "HTTP/1.1"
+    # An answer leaves in two writes (headers, then body). With Nagle's algorithm the body waits for
+    # the client to acknowledge the headers, which a client delays by up to 40 ms: every request on a
+    # kept-alive connection took 40 ms more (a trivial GET: 48 ms instead of 2 ms).
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         self.timeout = self.server.socket_timeout  # applied by setup(); bounds each answer's sendall

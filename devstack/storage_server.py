@@ -61,12 +61,17 @@ def serve(host: str, port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    class Handler(MotoRequestHandler):
+        # Headers and body leave in two writes: with Nagle's algorithm the body would wait for the
+        # client's delayed acknowledgement of the headers (up to 40 ms a request).
+        disable_nagle_algorithm = True
+
     server = make_server(
         host,
         port,
         OneRequestAtATime(DomainDispatcherApplication(create_backend_app)),
         threaded=True,
-        request_handler=MotoRequestHandler,
+        request_handler=Handler,
     )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     # The socket listens: tell the parent its port (the kernel's pick when asked for 0), then nothing more.
