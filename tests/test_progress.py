@@ -1,6 +1,7 @@
 """Progress reaches DynamoDB merged and throttled, from a timer thread, with nothing lost at the end."""
 
 import threading
+import time
 
 from audiostream.progress import ProgressRecorder
 from audiostream.sessions import Session, SessionUpdate, State
@@ -45,6 +46,29 @@ def test_many_reports_become_few_writes_and_the_last_values_win(sessions):
     assert writes[0][1] is not threading.current_thread(), "reporting must not wait for DynamoDB"
     stored = sessions.get(session_id)
     assert (stored.chunk_count, stored.progress) == (100, 99)
+
+
+def test_the_first_segments_are_written_at_once_and_later_ones_wait_for_the_interval(sessions):
+    """A page starts its player when the status names a segment: that report does not wait."""
+    session_id = claimed(sessions)
+    writes, first_applied = recording_writes(sessions)
+    progress = ProgressRecorder(sessions, session_id, interval=600, heartbeat=600)
+    progress.record(SessionUpdate(spoken_as="text", chunks_total=3))
+    assert first_applied.wait(timeout=10)
+    progress.record(SessionUpdate(chunk_count=1, progress=30))  # waits: the interval has not passed
+    progress.record(SessionUpdate(segments=1, duration=2.0))  # written at once, with what waited
+    for _ in range(200):  # the timer thread writes it: up to 10 s on a busy machine
+        if len(writes) == 2:
+            break
+        time.sleep(0.05)
+    progress.record(SessionUpdate(segments=2, duration=4.0))  # waits again
+    assert [fields for fields, _ in writes] == [
+        {"spoken_as": "text", "chunks_total": 3},
+        {"chunk_count": 1, "progress": 30, "segments": 1, "duration": 2.0},
+    ]
+    progress.flush()
+    assert writes[-1][0] == {"segments": 2, "duration": 4.0}
+    assert sessions.get(session_id).segments == 2
 
 
 def test_a_heartbeat_touches_the_item_while_nothing_is_reported(sessions):

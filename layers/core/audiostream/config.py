@@ -84,6 +84,8 @@ class SpeechSettings(_FromEnvironment):
     captions: bool = True
     # The same words with the same settings are generated once (see content_cache.py).
     content_cache: bool = True
+    # Each session leaves an ffmpeg started for the next one on the same instance (ready_encoder.py).
+    ready_encoder: bool = True
 
     @property
     def target_duration(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from .hls import INIT_NAME, Segment, parse_segments
@@ -29,6 +30,27 @@ INPUT_PIPE_BYTES = 1 << 20
 
 class EncoderError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class EncoderRecipe:
+    """What an encoder is made of, apart from where it writes: two encoders of one recipe are alike."""
+
+    input_rate: int
+    ffmpeg: str = "ffmpeg"
+    part_seconds: float = 2.0
+    bitrate: str = "64k"
+    output_rate: int = 44100
+
+    def encoder(self, workdir: Path) -> HlsEncoder:
+        return HlsEncoder(
+            workdir,
+            self.input_rate,
+            ffmpeg=self.ffmpeg,
+            part_seconds=self.part_seconds,
+            bitrate=self.bitrate,
+            output_rate=self.output_rate,
+        )
 
 
 class HlsEncoder:
@@ -126,6 +148,13 @@ class HlsEncoder:
             raise EncoderError(f"ffmpeg did not finish within {timeout:g} s") from error
         if code != 0:
             raise EncoderError(f"ffmpeg failed ({self._failure()})")
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def kill(self) -> None:
         if self._process and self._process.poll() is None:

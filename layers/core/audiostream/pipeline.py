@@ -10,22 +10,20 @@ Lambda retry a session that has already ended.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import ready_encoder
 from .audio_budget import AudioBudget, AudioLimitReached
 from .captions import CaptionTimeline
 from .chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
 from .config import Settings
 from .download import DOWNLOAD_NAME, DownloadFailed, remuxed_stream
-from .encoder import EncoderError, HlsEncoder
+from .encoder import EncoderError, EncoderRecipe, HlsEncoder
 from .encoder_feed import EncoderFeed
 from .engines import TtsEngine, TtsError, get_engine
 from .hls import media_playlists
@@ -35,6 +33,7 @@ from .observability import MetricUnit, emit_metric, iterated_in_session_log_cont
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
 from .read_ahead import ReadAhead
+from .ready_encoder import READY
 from .revocation import RevocationWatch, Revoked
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused
 from .storage import MediaStore
@@ -84,21 +83,20 @@ def run_session(
     timeout. Raises only when even FAILURE could not be recorded, so that Lambda hands the event to the
     on-failure destination, whose records end the session.
     """
-    workdir = encoder = publisher = None
+    encoder = recipe = publisher = None
     spoken: list[str] = []
     progress = ProgressRecorder(sessions, session.session_id, heartbeat=settings.timing.heartbeat_seconds)
     watch = RevocationWatch(sessions, session.session_id)
     try:
-        workdir = Path(tempfile.mkdtemp(prefix=f"audiostream-{session.session_id[:8]}-"))
         engine = get_engine(session.engine, settings)
-        encoder = HlsEncoder(
-            workdir,
+        recipe = EncoderRecipe(
             engine.sample_rate,
             ffmpeg=settings.speech.ffmpeg_path,
             part_seconds=settings.speech.segment_seconds,
             bitrate=settings.speech.aac_bitrate,
             output_rate=settings.speech.audio_sample_rate,
         )
+        encoder = READY.take(recipe) if settings.speech.ready_encoder else ready_encoder.started(recipe)
         captions = (
             CaptionTimeline(engine.sample_rate, settings.speech.audio_sample_rate) if settings.speech.captions else None
         )
@@ -110,7 +108,6 @@ def run_session(
             on_listed=lambda count, seconds: progress.record(SessionUpdate(segments=count, duration=round(seconds, 3))),
             captions=captions,
         )
-        encoder.start()
         publisher.start()
         with watch:
             _speak_all(session, text, settings, engine, encoder, publisher, captions, progress, watch, deadline, spoken)
@@ -150,8 +147,10 @@ def run_session(
         progress.flush()
         return _fail(session, describe_error(error), " ".join(spoken), settings, sessions, media, encoder, publisher)
     finally:
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
+        if encoder is not None:
+            ready_encoder.discard(encoder)
+        if recipe is not None and settings.speech.ready_encoder:
+            READY.prepare(recipe)  # the next session's, while this instance waits for it
 
 
 def _store_download(session_id: str, encoder: HlsEncoder, media: MediaStore, settings: Settings) -> bool:

@@ -3,7 +3,10 @@
 The speaking loop and the segment publisher both report progress; one write per chunk and one per
 segment would be ~170 writes for five minutes of speech. Reports are merged and written by a timer
 thread (never on the speaking path): the first at once, later ones at most every ``interval`` seconds,
-so a client polling every second sees fresh figures at a fraction of the writes. Writes are best effort:
+so a client polling every second sees fresh figures at a fraction of the writes. The exception is the
+first report that names segments: a page waits for it to start its player, so it is written at once
+(held back by the interval, first sound came about 0.4 s after the first segment was listed). Writes
+are best effort:
 a lost one is corrected by the next, and only a session that is no longer in PROGRESS stops the work.
 """
 
@@ -27,6 +30,8 @@ class ProgressRecorder:
         self._pending = SessionUpdate()
         self._last_write = float("-inf")
         self._timer: threading.Timer | None = None
+        self._timer_due = 0.0
+        self._segments_noted = False
         # _lock guards what is pending and is never held across a DynamoDB call, so record() is
         # instant; _writing keeps writes in order (a newer figure is never overwritten by an older).
         self._lock = threading.Lock()
@@ -49,8 +54,15 @@ class ProgressRecorder:
             if self._stopped.is_set():
                 return
             self._pending = self._pending.merged_with(update)
+            now = time.monotonic()
+            first_segments = bool(update.segments) and not self._segments_noted
+            self._segments_noted = self._segments_noted or bool(update.segments)
+            if first_segments and self._timer is not None and self._timer_due > now:
+                self._timer.cancel()  # a fired timer still writes: the newest figures, or nothing
+                self._timer = None
             if self._timer is None:
-                wait = max(0.0, self._last_write + self.interval - time.monotonic())
+                wait = 0.0 if first_segments else max(0.0, self._last_write + self.interval - now)
+                self._timer_due = now + wait
                 self._timer = threading.Timer(wait, self._write_when_due)
                 self._timer.daemon = True
                 self._timer.start()
