@@ -195,6 +195,30 @@ def test_every_segment_is_named_within_a_target_duration_of_its_upload(encoded, 
     assert max(gaps) <= TARGET + heard_per_part
 
 
+def test_parts_finished_together_at_the_start_go_up_after_the_first_segment_is_named(encoded, media, moto):
+    """The first chunk often makes several parts at once: the first is named alone, the others after it."""
+    clock = Clock()
+    staged = Unfinished(encoded)
+    listings = []
+    recording = RecordingMedia(media, clock)
+    publisher = SegmentPublisher(
+        SESSION,
+        staged,
+        recording,
+        TARGET,
+        lambda count, seconds: listings.append((count, recording.uploads[-1])),
+        clock=clock,
+    )
+    staged.visible = 3
+    publisher.publish_new()
+    assert recording.uploads[:3] == [INIT_NAME, "audio_000.m4s", PLAYLIST_NAME]
+    assert recording.playlists[0] == ["audio_000.m4s"]
+    # Progress is told the moment the audio playlist names the first segment, and then the rest.
+    assert listings == [(1, PLAYLIST_NAME), (3, PLAYLIST_NAME)]
+    assert recording.playlists[-1] == ["audio_000.m4s", "audio_001.m4s", "audio_002.m4s"]
+    assert publisher.first_listed_at is not None
+
+
 def test_a_listener_who_comes_within_three_target_durations_gets_the_rest_at_once(encoded, media, moto):
     clock = Clock()
     staged = Unfinished(encoded)

@@ -12,7 +12,7 @@ const API = {
   cancel: (id) => `/audiostream/cancel/${id}/`,
 };
 const ENDED = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
-const POLL_UNTIL_FIRST_SEGMENT_MS = 150; // the first segment is usually listed within ~0.3 s
+const POLL_UNTIL_FIRST_SEGMENT_MS = 100; // until the status names the first segment (usually within ~0.2 s)
 const POLL_MS = 1000;
 const MAX_PLAYER_RECOVERIES = 5;
 const NATIVE_RETRIES = 15;
@@ -68,6 +68,10 @@ const view = {
 // What tests and curious users can read from the console.
 window.audiostream = {
   firstSoundMs: null,
+  // Where the time from the click to the first sound went: milliseconds after the click at which each
+  // step was done (see noteStep), and the click itself on the wall clock (for outside observers).
+  steps: {},
+  clickedAtEpochMs: null,
   doneAt: null,
   sessionId: null,
   fatalPlayerErrors: [],
@@ -81,6 +85,7 @@ window.audiostream = {
 
 let catalog = { engines: [], max_text_chars: 5000 };
 // The session being followed: {id, statusUrl, playlist, clickedAt, player, ended, playerFailed,
+// listed (a promise, kept once the status names a first segment or an end) and nameListed (keeps it),
 // listeners (an AbortController for everything registered on its behalf), retryTimer}.
 let current = null;
 
@@ -231,9 +236,10 @@ function startPlayer(session) {
     const audioLoaded = new Promise((resolve) => {
       audioIsIn = resolve;
     });
-    const hls = new Hls({ ...HLS_CONFIG, pLoader: playlistLoaderThatWaitsForTheAudio(audioLoaded) });
+    const hls = new Hls({ ...HLS_CONFIG, pLoader: playlistLoaderThatWaits(session.listed, audioLoaded) });
     hls.once(Hls.Events.LEVEL_LOADED, () => audioIsIn());
     session.player.hls = hls;
+    noteStepsOfThePlayer(session, hls);
     hls.on(Hls.Events.ERROR, (_event, data) => onHlsError(session, data));
     hls.on(Hls.Events.FRAG_LOADED, () => {
       session.player.recoveries = 0; // the budget is for errors in a row, not over a whole story
@@ -252,14 +258,23 @@ function startPlayer(session) {
   });
 }
 
-// hls.js sets aside a live subtitle playlist that arrives before the audio's (it cannot line the two
-// up yet) and waits for its next reload, up to a target duration (4 s) later: the first captions
-// would lag the voice by that much. Both playlists are still requested at once, but the captions'
-// is handed to hls.js only once the audio's is in (through hls.js's playlist-loader hook, pLoader).
-function playlistLoaderThatWaitsForTheAudio(audioLoaded) {
+// The player is made as soon as the start is answered: the multivariant playlist is loaded and the
+// media element attached while the first segment is being made. The audio playlist itself is asked
+// for only once the status names a segment (`listed`): asked earlier, it would be empty, and hls.js
+// would ask again only half a target duration (2 s) later; and in AWS, CloudFront keeps a playlist
+// for a second, so an early empty answer would be served again.
+// hls.js also sets aside a live subtitle playlist that arrives before the audio's (it cannot line the
+// two up yet) and waits for its next reload, up to a target duration (4 s) later: the first captions
+// would lag the voice by that much. So the captions' playlist is handed to hls.js only once the
+// audio's is in. Both waits are in hls.js's playlist-loader hook, pLoader.
+function playlistLoaderThatWaits(listed, audioLoaded) {
   const Loader = Hls.DefaultConfig.loader;
   return class extends Loader {
     load(context, config, callbacks) {
+      if (context.type === "level") {
+        listed.then(() => this.aborted || super.load(context, config, callbacks));
+        return;
+      }
       if (context.type !== "subtitleTrack") {
         super.load(context, config, callbacks);
         return;
@@ -276,6 +291,35 @@ function playlistLoaderThatWaitsForTheAudio(audioLoaded) {
       super.abort();
     }
   };
+}
+
+// The steps between the click and the first sound, as the player takes them.
+function noteStepsOfThePlayer(session, hls) {
+  hls.once(Hls.Events.MANIFEST_LOADED, () => noteStep(session, "multivariantPlaylistLoaded"));
+  hls.on(Hls.Events.LEVEL_LOADED, (_event, data) => {
+    if (data.details.fragments.length) noteStep(session, "audioPlaylistLoaded");
+  });
+  hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
+    if (data.frag.sn === 0) noteStep(session, "firstSegmentLoaded");
+  });
+  hls.on(Hls.Events.FRAG_BUFFERED, (_event, data) => {
+    if (data.frag.sn === 0) noteStep(session, "firstSegmentBuffered");
+  });
+}
+
+// The first time a step is done (`at`, on the page's clock: now), in milliseconds after the click.
+function noteStep(session, name, at = performance.now()) {
+  if (session !== current || name in window.audiostream.steps) return;
+  window.audiostream.steps[name] = Math.round(at - session.clickedAt);
+}
+
+// hls.js loads the init segment without an event of its own: the browser's resource timing has it.
+if (window.PerformanceObserver) {
+  new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) {
+      if (current && entry.name.endsWith(`/${current.id}/init.mp4`)) noteStep(current, "initLoaded", entry.responseEnd);
+    }
+  }).observe({ type: "resource" });
 }
 
 function startNativePlayer(session) {
@@ -323,13 +367,14 @@ function playerFailed(session, message) {
 function onFirstSound(session) {
   if (session !== current) return;
   const elapsed = performance.now() - session.clickedAt;
+  noteStep(session, "playing");
   window.audiostream.firstSoundMs = Math.round(elapsed);
   view.firstSound.textContent = `${(elapsed / 1000).toFixed(2)} s`;
 }
 
 // What the listener hears, while the session is still being made (afterwards the outcome is shown).
 function describePlayback(session) {
-  if (session !== current || session.ended || session.playerFailed) return;
+  if (session !== current || session.ended || session.playerFailed || !session.segmentSeen) return;
   if (view.player.paused) showStatus("Paused; the rest is still being generated.", "loading");
   else if (view.player.readyState < 3) showStatus("Buffering…", "loading");
   else showStatus("Playing while the rest is generated…", "playing");
@@ -539,7 +584,12 @@ async function follow(session) {
   showFacts(status);
 
   const ended = ENDED.has(status.state);
-  if (!session.player && (status.segments > 0 || ended)) startPlayer(session);
+  if (status.segments > 0 || ended) {
+    noteStep(session, "statusNamedASegment");
+    session.segmentSeen = true;
+    session.nameListed();
+    if (!session.player) startPlayer(session); // the browser's own player (no hls.js) starts here
+  }
 
   if (ended) {
     session.ended = true;
@@ -562,8 +612,8 @@ async function follow(session) {
     return;
   }
   if (status.state === "PENDING") showStatus("Waiting for a free generator…", "loading");
-  else if (!session.player) showStatus("Generating speech…", "loading");
-  session.pollTimer = setTimeout(() => follow(session), session.player ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
+  else if (!session.segmentSeen) showStatus("Generating speech…", "loading");
+  session.pollTimer = setTimeout(() => follow(session), session.segmentSeen ? POLL_MS : POLL_UNTIL_FIRST_SEGMENT_MS);
 }
 
 // Stop asks the server to cancel the session: it becomes REVOKED at once, and generation stops within
@@ -603,6 +653,8 @@ async function start() {
   setBusy(true);
   showStatus("Starting…", "loading");
   const clickedAt = performance.now();
+  window.audiostream.steps = {};
+  window.audiostream.clickedAtEpochMs = performance.timeOrigin + clickedAt;
   const body = { prompt: text, lang: view.lang.value || undefined, engine: view.engine.value || undefined };
   if (view.voice.value) body.voice = view.voice.value;
 
@@ -628,15 +680,23 @@ async function start() {
     if (answer.field === "prompt" || answer.field === "text") view.prompt.focus();
     return;
   }
+  let nameListed;
+  const listed = new Promise((resolve) => {
+    nameListed = resolve;
+  });
   current = {
     id: answer.session_id,
     statusUrl: answer.status_url,
     // The multivariant playlist carries the captions; a server without them answers only the audio's.
     playlist: answer.master || answer.playlist,
     clickedAt,
+    listed,
+    nameListed,
     listeners: new AbortController(),
   };
   window.audiostream.sessionId = current.id;
+  noteStep(current, "startAnswered");
+  if (window.Hls && Hls.isSupported()) startPlayer(current);
   follow(current);
 }
 

@@ -105,7 +105,9 @@ def run_session(
             encoder,
             media,
             settings.speech.target_duration,
-            on_listed=lambda count, seconds: progress.record(SessionUpdate(segments=count, duration=round(seconds, 3))),
+            on_listed=lambda count, seconds: progress.record(
+                SessionUpdate(segments=count, duration=round(seconds, 3), first_segment_at=publisher.first_listed_at)
+            ),
             captions=captions,
         )
         publisher.start()

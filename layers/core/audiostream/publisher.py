@@ -29,7 +29,15 @@ from collections.abc import Callable
 from .captions import CaptionTimeline, render_vtt
 from .encoder import HlsEncoder
 from .fmp4 import NotJoinable, join_segments
-from .hls import INIT_NAME, SUBTITLES_PLAYLIST_NAME, Segment, media_playlists, segment_name, subtitle_name
+from .hls import (
+    INIT_NAME,
+    PLAYLIST_NAME,
+    SUBTITLES_PLAYLIST_NAME,
+    Segment,
+    media_playlists,
+    segment_name,
+    subtitle_name,
+)
 from .observability import logger
 from .storage import MediaStore
 
@@ -139,6 +147,8 @@ class SegmentPublisher:
             self.published.append(segment)
             del self._waiting[: len(parts)]
             uploaded += 1
+            if not self.listed and not ending:
+                self._list()  # the first segment is named alone, before the parts that came with it
         if self.listed < len(self.published) and not ending and self._listing_due():
             self._list()
         return uploaded
@@ -171,7 +181,11 @@ class SegmentPublisher:
         return parts if ending or not next_fits else []
 
     def _list(self) -> None:
-        self._write_playlists(ended=False)
+        self._write_playlists(ended=False, audio_listed=self._note_listed)
+
+    def _note_listed(self) -> None:
+        """The audio playlist names every uploaded segment: a player can have them (the captions'
+        uploads come after, and the progress report need not wait for them)."""
         self.listed = len(self.published)
         self._last_listed_on = self.clock()
         if self.first_listed_at is None:
@@ -179,12 +193,14 @@ class SegmentPublisher:
             self._first_listed_on = self._last_listed_on
         self.on_listed(self.listed, sum(segment.duration for segment in self.published))
 
-    def _write_playlists(self, ended: bool) -> None:
+    def _write_playlists(self, ended: bool, audio_listed: Callable[[], None] = lambda: None) -> None:
         playlists = media_playlists(self.published, self.target_duration, ended, captions=self.captions is not None)
         for name, text in playlists:
             if name == SUBTITLES_PLAYLIST_NAME:
                 self._upload_captions()
             self.media.put_playlist(self.session_id, text, name)
+            if name == PLAYLIST_NAME:
+                audio_listed()
 
     def _upload_captions(self) -> None:
         """The WebVTT segment of each uploaded segment that has none yet: the cues heard in it."""

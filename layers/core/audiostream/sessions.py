@@ -87,6 +87,7 @@ class Session:
     chunks_total: int = 0
     segments: int = 0
     duration: float = 0.0
+    first_segment_at: float | None = None  # Unix time the playlist first named a segment
     progress: int = 0
     error: str | None = None
     created_at: float = field(default_factory=time.time)
@@ -103,6 +104,7 @@ class SessionUpdate:
     chunks_total: int | None = None
     segments: int | None = None
     duration: float | None = None
+    first_segment_at: float | None = None
     progress: int | None = None
     spoken_as: str | None = None
     spoken_text: str | None = None

@@ -66,6 +66,7 @@ def describe_status(session: Session, media: MediaStore, stalled: str | None = N
             chunks_total=session.chunks_total,
             segments=session.segments,
             duration=session.duration,
+            first_segment_at=session.first_segment_at,
             progress=session.progress,
             spoken_as=session.spoken_as,
             spoken_text=session.spoken_text,
