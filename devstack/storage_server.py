@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
 import os
 import select
 import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -49,6 +51,41 @@ class OneRequestAtATime:
                     answer.close()
 
 
+class RequestCounter:
+    """WSGI middleware: counts the requests it passes on, by what AWS bills them as (DynamoDB: the
+    operation; S3: the method and the object's kind, by its name's ending), and answers the counts at
+    ``GET /_requests`` (JSON), so that `make bench` can say what a minute of audio costs in requests."""
+
+    PATH = "/_requests"
+
+    def __init__(self, app: Callable):
+        self.app = app
+        self.lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == self.PATH and environ.get("REQUEST_METHOD") == "GET":
+            with self.lock:
+                body = json.dumps(dict(self.counts)).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        with self.lock:
+            self.counts[_billed_as(environ)] += 1
+        return self.app(environ, start_response)
+
+
+def _billed_as(environ: dict) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return f"dynamodb {target.rsplit('.', 1)[-1]}"
+    method = environ.get("REQUEST_METHOD", "?")
+    _, bucket, *key = environ.get("PATH_INFO", "/").split("/", 2)
+    if not key or not key[0]:
+        return f"s3 {method} bucket"
+    suffix = Path(key[0]).suffix or "(none)"
+    return f"s3 {method} {suffix}"
+
+
 def _read_body(environ: dict) -> bytes:
     stream = environ["wsgi.input"]
     if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's stream ends where the body does
@@ -69,7 +106,7 @@ def serve(host: str, port: int) -> None:
     server = make_server(
         host,
         port,
-        OneRequestAtATime(DomainDispatcherApplication(create_backend_app)),
+        RequestCounter(OneRequestAtATime(DomainDispatcherApplication(create_backend_app))),
         threaded=True,
         request_handler=Handler,
     )

@@ -149,12 +149,12 @@ def test_far_ahead_of_the_listener_parts_are_joined_and_the_playlist_rarely_rewr
     assert all(d == pytest.approx(4.0, abs=0.1) for d in joined[:-1])
     assert sum(joined) == pytest.approx(SECONDS - sum(singles), abs=0.05)
     assert len(joined) == math.ceil((len(encoded.finished_parts()) - len(singles)) / 2)  # the last may be alone
-    # The playlist is written with each single part; then, no time passing, once a minute of audio
-    # waits to be named; then closed, naming everything.
-    assert len(recording.playlists) == len(singles) + 2
-    unnamed = sum(segment.duration for segment in publisher.published[len(recording.playlists[-2]) :])
-    named_at_once = [publisher.published[i].duration for i in range(len(singles), len(recording.playlists[-2]))]
+    # The playlist names the first part at once; then, no time passing, nothing until a minute of
+    # audio waits to be named; then it is closed, naming everything.
+    assert len(recording.playlists) == 3 and recording.playlists[0] == ["audio_000.m4s"]
+    named_at_once = [publisher.published[i].duration for i in range(1, len(recording.playlists[1]))]
     assert sum(named_at_once) >= 60 > sum(named_at_once[:-1])
+    unnamed = sum(segment.duration for segment in publisher.published[len(recording.playlists[1]) :])
     assert unnamed < 60
     assert recording.playlists[-1] == [segment.name for segment in publisher.published]
 
@@ -196,7 +196,8 @@ def test_every_segment_is_named_within_a_target_duration_of_its_upload(encoded, 
 
 
 def test_parts_finished_together_at_the_start_go_up_after_the_first_segment_is_named(encoded, media, moto):
-    """The first chunk often makes several parts at once: the first is named alone, the others after it."""
+    """The first chunk often makes several parts at once: the first is named alone, the others after
+    it, joined (they are all there: joining them delays nobody)."""
     clock = Clock()
     staged = Unfinished(encoded)
     listings = []
@@ -211,11 +212,19 @@ def test_parts_finished_together_at_the_start_go_up_after_the_first_segment_is_n
     )
     staged.visible = 3
     publisher.publish_new()
-    assert recording.uploads[:3] == [INIT_NAME, "audio_000.m4s", PLAYLIST_NAME]
-    assert recording.playlists[0] == ["audio_000.m4s"]
-    # Progress is told the moment the audio playlist names the first segment, and then the rest.
-    assert listings == [(1, PLAYLIST_NAME), (3, PLAYLIST_NAME)]
-    assert recording.playlists[-1] == ["audio_000.m4s", "audio_001.m4s", "audio_002.m4s"]
+    assert recording.uploads[:4] == [INIT_NAME, "audio_000.m4s", PLAYLIST_NAME, "audio_001.m4s"]
+    assert recording.playlists == [["audio_000.m4s"]]
+    # Progress is told the moment the audio playlist names the first segment.
+    assert listings == [(1, PLAYLIST_NAME)]
+    # The listener has 2 s: the next playlist may wait a second (no player reloads sooner).
+    clock.now += 0.99
+    publisher.publish_new()
+    assert len(recording.playlists) == 1
+    clock.now += 0.01
+    publisher.publish_new()
+    assert listings == [(1, PLAYLIST_NAME), (2, PLAYLIST_NAME)]
+    assert recording.playlists[-1] == ["audio_000.m4s", "audio_001.m4s"]
+    assert [round(segment.duration) for segment in publisher.published] == [2, 4]
     assert publisher.first_listed_at is not None
 
 

@@ -65,7 +65,9 @@ class SpeechSettings(_FromEnvironment):
     # The first segments' length (ffmpeg's parts), and the longest a segment becomes when parts are
     # joined while the stream is far ahead of its listener (the playlist's target duration).
     segment_seconds: Seconds = 2.0
-    longest_segment_seconds: Annotated[int, Field(ge=1, le=10)] = 4
+    # 8: a minute of audio is 7.5 segments (and as many captions) instead of 15 at 4, which halves the
+    # S3 PUTs that are most of a session's cost (README, Performance).
+    longest_segment_seconds: Annotated[int, Field(ge=1, le=10)] = 8
     aac_bitrate: Annotated[str, Field(pattern=r"^[1-9][0-9]*k$")] = "64k"
     audio_sample_rate: Annotated[int, Field(ge=8000, le=96000)] = 44100
     ffmpeg_path: str = "ffmpeg"

@@ -8,10 +8,15 @@ then the WebVTT segments of the newly listed segments, then the subtitle playlis
 Every upload is a request someone pays for (S3 bills each PUT), and the stream is made many times
 faster than it is heard, so the publisher spends requests only where a listener needs them:
 
+- The first of ffmpeg's short parts goes up alone, as soon as it is finished: first sound is not
+  delayed by the parts after it.
 - While the stream is less than three target durations ahead of a listener who started with the
-  first segment (RFC 8216 6.3.3 asks players not to start closer than that to a playlist's end), each
-  of ffmpeg's short parts is uploaded and listed as soon as it is finished: first sound is not delayed.
-- Further ahead, consecutive parts are joined into segments of up to the target duration (fmp4.py).
+  first segment (RFC 8216 6.3.3 asks players not to start closer than that to a playlist's end), the
+  parts finished so far are joined into segments of up to the target duration (fmp4.py) and
+  uploaded at once (no segment waits for a part still being made), and listed at most once a second
+  (sooner when what is listed is about to run out): a player reloads a live playlist no sooner than
+  its last segment's duration.
+- Further ahead, segments are uploaded only once full (the target duration).
   The playlist then names every uploaded segment again once a target duration has passed since it
   was last written (RFC 8216 6.2.2 asks for a new version within 1.5 target durations; a listener at
   twice the speed, or one who seeks ahead, finds all that is made), or once a minute of audio is
@@ -48,6 +53,10 @@ ProgressCallback = Callable[[int, float], None]
 _ROUNDS_TO_TARGET = 0.49
 _LEAD_TARGET_DURATIONS = 3
 _MOST_UNLISTED_SECONDS = 60.0
+# Near the listener, a playlist at most every second (a player reloads a live playlist no sooner than
+# its last segment's duration, 2 s at first), unless what is listed is about to run out.
+_NEAR_LISTING_SECONDS = 1.0
+_LEAST_AHEAD_SECONDS = 1.0
 
 
 class SegmentPublisher:
@@ -154,10 +163,15 @@ class SegmentPublisher:
         return uploaded
 
     def _listing_due(self) -> bool:
-        if self._ahead(self.listed) < self.lead or self._last_listed_on is None:
+        if self._last_listed_on is None:
             return True
-        unlisted = sum(segment.duration for segment in self.published[self.listed :])
-        return self.clock() - self._last_listed_on >= self.target_duration or unlisted >= _MOST_UNLISTED_SECONDS
+        if sum(segment.duration for segment in self.published[self.listed :]) >= _MOST_UNLISTED_SECONDS:
+            return True
+        since = self.clock() - self._last_listed_on
+        ahead = self._ahead(self.listed)
+        if ahead < self.lead:
+            return since >= _NEAR_LISTING_SECONDS or ahead < _LEAST_AHEAD_SECONDS
+        return since >= self.target_duration
 
     def _ahead(self, segments: int) -> float:
         """How far the first ``segments`` reach past a listener who started with the first segment."""
@@ -165,9 +179,10 @@ class SegmentPublisher:
         return sum(segment.duration for segment in self.published[:segments]) - heard
 
     def _parts_due(self, ending: bool) -> list[Segment]:
-        """The waiting parts to upload now as one segment: one part while a listener is near, else as
-        many as fit the target duration; none while a longer segment can still be made."""
-        if self._ahead(len(self.published)) < self.lead:
+        """The waiting parts to upload now as one segment: the first part alone (first sound); while
+        a listener is near, every waiting part that fits the target duration, never waiting for one
+        still being made; further ahead, none until the segment is full."""
+        if not self.published:
             return self._waiting[:1]
         longest = self.target_duration + _ROUNDS_TO_TARGET
         parts, seconds = [], 0.0
@@ -176,9 +191,10 @@ class SegmentPublisher:
                 return parts
             parts.append(part)
             seconds += part.duration
+        near = self._ahead(len(self.published)) < self.lead
         # Every waiting part fits: wait for the next unless none can follow or none would fit.
         next_fits = seconds + parts[-1].duration <= longest
-        return parts if ending or not next_fits else []
+        return parts if ending or near or not next_fits else []
 
     def _list(self) -> None:
         self._write_playlists(ended=False, audio_listed=self._note_listed)
