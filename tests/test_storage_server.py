@@ -7,6 +7,7 @@ import socket
 from urllib.parse import urlsplit
 
 import boto3
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -110,3 +111,15 @@ def test_a_request_whose_body_is_still_coming_holds_up_nobody(settings, moto, st
             "dynamodb", config=Config(read_timeout=5, connect_timeout=5, retries={"total_max_attempts": 1})
         )
         assert settings.storage.sessions_table in impatient.list_tables()["TableNames"]
+
+
+def test_requests_are_counted_by_what_aws_bills_them_as(settings, moto, storage_endpoint):
+    before = requests.get(f"{storage_endpoint}/_requests", timeout=10).json()
+    s3 = aws.s3()
+    for name in ("audio_000.m4s", "audio_001.m4s", "audio.m3u8"):
+        s3.put_object(Bucket=settings.storage.media_bucket, Key=f"media/hls/counted/{name}", Body=b"x")
+    s3.get_object(Bucket=settings.storage.media_bucket, Key="media/hls/counted/audio.m3u8")
+    aws.dynamodb().get_item(TableName=settings.storage.sessions_table, Key={"session_id": {"S": "counted"}})
+    after = requests.get(f"{storage_endpoint}/_requests", timeout=10).json()
+    grown = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+    assert grown == {"s3 PUT .m4s": 2, "s3 PUT .m3u8": 1, "s3 GET .m3u8": 1, "dynamodb GetItem": 1}
