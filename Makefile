@@ -41,7 +41,7 @@ check: sysdeps venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 3 -m "not ($(SLOW))" $(PYTEST_ARGS)
 
-bench: sysdeps venv
+bench: sysdeps browser venv web
 	$(PY) bench/run.py
 
 # sam build needs a python3.12 on PATH: the virtual environment's.
