@@ -10,13 +10,14 @@ faster than it is heard, so the publisher spends requests only where a listener 
 
 - The first of ffmpeg's short parts goes up alone, as soon as it is finished: first sound is not
   delayed by the parts after it.
-- While the stream is less than three target durations ahead of a listener who started with the
-  first segment (RFC 8216 6.3.3 asks players not to start closer than that to a playlist's end), the
-  parts finished so far are joined into segments of up to the target duration (fmp4.py) and
-  uploaded at once (no segment waits for a part still being made), and listed at most once a second
-  (sooner when what is listed is about to run out): a player reloads a live playlist no sooner than
-  its last segment's duration.
-- Further ahead, segments are uploaded only once full (the target duration).
+- While less than a target duration is uploaded past a listener who started with the first
+  segment, the parts finished so far are joined into one segment of up to the target duration
+  (fmp4.py) and uploaded at once: no segment waits for a part still being made. Further ahead,
+  segments are uploaded only once full.
+- While the stream is less than three target durations ahead of that listener (RFC 8216 6.3.3 asks
+  players not to start closer than that to a playlist's end), the playlist is written at most once a
+  second (sooner when what it names is about to run out): a player reloads a live playlist no sooner
+  than its last segment's duration.
   The playlist then names every uploaded segment again once a target duration has passed since it
   was last written (RFC 8216 6.2.2 asks for a new version within 1.5 target durations; a listener at
   twice the speed, or one who seeks ahead, finds all that is made), or once a minute of audio is
@@ -180,8 +181,8 @@ class SegmentPublisher:
 
     def _parts_due(self, ending: bool) -> list[Segment]:
         """The waiting parts to upload now as one segment: the first part alone (first sound); while
-        a listener is near, every waiting part that fits the target duration, never waiting for one
-        still being made; further ahead, none until the segment is full."""
+        less than a target duration is uploaded past the listener, every waiting part that fits it,
+        never waiting for one still being made; further ahead, none until the segment is full."""
         if not self.published:
             return self._waiting[:1]
         longest = self.target_duration + _ROUNDS_TO_TARGET
@@ -191,7 +192,8 @@ class SegmentPublisher:
                 return parts
             parts.append(part)
             seconds += part.duration
-        near = self._ahead(len(self.published)) < self.lead
+        # Less than a segment uploaded past the listener: what is made goes up now, not once full.
+        near = self._ahead(len(self.published)) < self.target_duration
         # Every waiting part fits: wait for the next unless none can follow or none would fit.
         next_fits = seconds + parts[-1].duration <= longest
         return parts if ending or near or not next_fits else []
