@@ -265,10 +265,11 @@ function startPlayer(session) {
 // for a second, so an early empty answer would be served again.
 // hls.js also sets aside a live subtitle playlist that arrives before the audio's (it cannot line the
 // two up yet) and waits for its next reload, up to a target duration (4 s) later: the first captions
-// would lag the voice by that much. So the captions' playlist is handed to hls.js only once the
-// audio's is in. Both waits are in hls.js's playlist-loader hook, pLoader.
+// would lag the voice by that much. So the captions' playlist is asked for only once the audio's is
+// in, and once it names a segment. The waits are in hls.js's playlist-loader hook, pLoader.
 function playlistLoaderThatWaits(listed, audioLoaded) {
   const Loader = Hls.DefaultConfig.loader;
+  let captionsNamed = null; // kept once the subtitle playlist names a segment (or has ended)
   return class extends Loader {
     load(context, config, callbacks) {
       if (context.type === "level") {
@@ -279,11 +280,9 @@ function playlistLoaderThatWaits(listed, audioLoaded) {
         super.load(context, config, callbacks);
         return;
       }
-      const onSuccess = callbacks.onSuccess;
-      super.load(context, config, {
-        ...callbacks,
-        onSuccess: (...loaded) => audioLoaded.then(() => this.aborted || onSuccess(...loaded)),
-      });
+      audioLoaded
+        .then(() => captionsNamed ?? (captionsNamed = untilItNamesASegment(context.url)))
+        .then(() => this.aborted || super.load(context, config, callbacks));
     }
 
     abort() {
@@ -305,6 +304,21 @@ function noteStepsOfThePlayer(session, hls) {
   hls.on(Hls.Events.FRAG_BUFFERED, (_event, data) => {
     if (data.frag.sn === 0) noteStep(session, "firstSegmentBuffered");
   });
+}
+
+// The subtitle playlist is written just after the audio's: asked for at once, it may still be empty,
+// and hls.js would ask again only half a target duration (4 s) later, the captions that long behind
+// the voice. So it is looked at every 250 ms (for at most 3 s) until it names a segment.
+async function untilItNamesASegment(url) {
+  for (let look = 0; look < 12; look += 1) {
+    try {
+      const text = await (await fetch(url, { cache: "no-store" })).text();
+      if (text.includes("#EXTINF") || text.includes("#EXT-X-ENDLIST")) return;
+    } catch {
+      // hls.js's own load will meet the fault and retry it
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 // The first time a step is done (`at`, on the page's clock: now), in milliseconds after the click.
