@@ -506,7 +506,8 @@ def measure_costs(stack: LocalStack, spoken: str, engine: str, audio_per_wall: f
     playlists = sum(1 for name in objects if name.endswith(".m3u8"))
     # A listener's player: every object once (CloudFront keeps them), and the two media playlists
     # again at each reload while the stream is live (about every target duration of generation).
-    reloads = 2 * math.ceil(60 / audio_per_wall * minutes / 4)
+    target = m3u8.loads(stack.http.get(stack.url + started["playlist"], timeout=30).text).target_duration
+    reloads = 2 * math.ceil(60 / audio_per_wall * minutes / target)
     puts = sum(count for name, count in counts.items() if name.startswith("s3 PUT"))
     writes = sum(counts.get(f"dynamodb {op}", 0) for op in ("PutItem", "UpdateItem", "DeleteItem"))
     reads = sum(counts.get(f"dynamodb {op}", 0) for op in ("GetItem", "Query"))

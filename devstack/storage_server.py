@@ -79,7 +79,7 @@ def _billed_as(environ: dict) -> str:
     if target:
         return f"dynamodb {target.rsplit('.', 1)[-1]}"
     method = environ.get("REQUEST_METHOD", "?")
-    _, bucket, *key = environ.get("PATH_INFO", "/").split("/", 2)
+    _, _bucket, *key = environ.get("PATH_INFO", "/").split("/", 2)
     if not key or not key[0]:
         return f"s3 {method} bucket"
     suffix = Path(key[0]).suffix or "(none)"

@@ -124,15 +124,22 @@ def test_an_ffmpeg_that_cannot_start_is_said_by_the_session_that_needs_it(ready,
     assert set(Path(tempfile.gettempdir()).glob("audiostream-encoder-*")) <= before  # its directory is gone
 
 
-def test_each_session_leaves_the_next_its_encoder_and_the_next_speaks_through_it(settings, sessions, media):
+def test_each_session_leaves_the_next_its_encoder_and_the_next_speaks_through_it(
+    settings, sessions, media, monkeypatch
+):
     text = "Hello there. This sentence is spoken through an encoder that was already running."
     first = started(settings, sessions, media, text)
     assert generate(first)["outcome"] == "SUCCESS"
     left = READY._waiting
     assert left is not None and left[0].input_rate == RATE and left[1].running()
+    new_encoders = []
+    start_new = ready_encoder.started
+    monkeypatch.setattr(ready_encoder, "started", lambda recipe: new_encoders.append(recipe) or start_new(recipe))
     second = started(settings, sessions, media, text + " Again.")
     assert generate(second)["outcome"] == "SUCCESS"
-    # Taken by the second session (of the same recipe), which ended it and removed its directory.
+    # The second session started no ffmpeg of its own: the only new one is the third's, left ready.
+    assert new_encoders == [left[0]]
+    # It ended the one it took, and removed its directory.
     assert not alive(left[1].pid) and not left[1].workdir.exists()
     assert READY._waiting is not None and READY._waiting[1].pid != left[1].pid
     playlist, facts = published_audio(settings, second["session_id"])
@@ -142,6 +149,7 @@ def test_each_session_leaves_the_next_its_encoder_and_the_next_speaks_through_it
 
 
 def test_with_ready_encoder_off_a_session_leaves_nothing_running(settings, sessions, media, monkeypatch):
+    """Off, nothing is prepared: every session starts its own encoder (take finds none waiting)."""
     READY.close()
     monkeypatch.setenv("READY_ENCODER", "false")
     from audiostream.config import get_settings

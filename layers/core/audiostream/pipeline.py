@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import ready_encoder
 from .audio_budget import AudioBudget, AudioLimitReached
 from .captions import CaptionTimeline
 from .chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
@@ -33,7 +32,7 @@ from .observability import MetricUnit, emit_metric, iterated_in_session_log_cont
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
 from .read_ahead import ReadAhead
-from .ready_encoder import READY
+from .ready_encoder import READY, discard
 from .revocation import RevocationWatch, Revoked
 from .sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused
 from .storage import MediaStore
@@ -96,7 +95,7 @@ def run_session(
             bitrate=settings.speech.aac_bitrate,
             output_rate=settings.speech.audio_sample_rate,
         )
-        encoder = READY.take(recipe) if settings.speech.ready_encoder else ready_encoder.started(recipe)
+        encoder = READY.take(recipe)  # a new one unless a session before this one left it ready
         captions = (
             CaptionTimeline(engine.sample_rate, settings.speech.audio_sample_rate) if settings.speech.captions else None
         )
@@ -150,7 +149,7 @@ def run_session(
         return _fail(session, describe_error(error), " ".join(spoken), settings, sessions, media, encoder, publisher)
     finally:
         if encoder is not None:
-            ready_encoder.discard(encoder)
+            discard(encoder)
         if recipe is not None and settings.speech.ready_encoder:
             READY.prepare(recipe)  # the next session's, while this instance waits for it
 
