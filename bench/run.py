@@ -13,7 +13,7 @@ runs alternated with ours so that a busy neighbour weighs on both alike:
   until ffmpeg has written its last segment. The model load is not timed: the stack loads it once per
   process, before any session.
 
-Both pipes hold 1 MiB, as the stack's encoder input does (audiostream.encoder): through a default
+Both pipes hold 1 MiB, as the stack's encoder input does (audiostream.media.encoder): through a default
 64 KiB pipe the engine waits for ffmpeg at every sentence, and that limit would be slower than the
 stack itself (hibari | ffmpeg: 4.3 s against 2.8 s for the five-minute text).
 
@@ -53,7 +53,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 TEXTS = BENCH / "texts"
 ENGINES = ("espeak", "hibari")
-INPUT_PIPE_BYTES = 1 << 20  # as audiostream.encoder widens ffmpeg's input
+INPUT_PIPE_BYTES = 1 << 20  # as audiostream.media.encoder widens ffmpeg's input
 
 
 @dataclass(frozen=True)
@@ -344,11 +344,11 @@ def one_long_session(stack: LocalStack, spoken: str, engine: str) -> dict:
 
 
 def ffmpeg_hls(input_options: list[str], folder: str) -> list[str]:
-    """The stack's own encoder command (audiostream.encoder: AAC 64k with its coder, 44.1 kHz, 2 s fMP4
+    """The stack's own encoder command (audiostream.media.encoder: AAC 64k with its coder, 44.1 kHz, 2 s fMP4
     segments), reading ``input_options`` from stdin instead of raw PCM, so that the limit and the
     stack encode alike."""
     sys.path.insert(0, str(REPO / "layers" / "core"))
-    from audiostream.encoder import HlsEncoder
+    from audiostream.media.encoder import HlsEncoder
 
     command = HlsEncoder(Path(folder), 22050).command
     start = command.index("-f")  # the raw-PCM input options, up to and including "-i pipe:0"

@@ -12,8 +12,8 @@ import signal
 import sys
 
 from audiostream import aws
+from audiostream.api.invoker import install_invoker
 from audiostream.config import SettingsError, get_settings
-from audiostream.invoker import install_invoker
 
 from .client_sessions import ClientSessions
 from .functions import load_handler

@@ -10,9 +10,9 @@ import requests
 
 from audiostream import aws
 from audiostream.config import get_settings
-from audiostream.engines import ENGINE_FACTORIES
-from audiostream.sessions import SessionStore
-from audiostream.storage import MediaStore
+from audiostream.speech.engines import ENGINE_FACTORIES
+from audiostream.store.media_store import MediaStore
+from audiostream.store.sessions import SessionStore
 from devstack.lambda_runtime import LocalLambdaContext
 from devstack.resources import ensure_resources
 

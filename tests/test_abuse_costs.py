@@ -15,11 +15,11 @@ import time
 import pytest
 
 from audiostream import aws
+from audiostream.api.invoker import install_invoker
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.generate import generate
-from audiostream.invoker import install_invoker
-from audiostream.sessions import SessionUpdate, State
-from audiostream.status import describe_status
+from audiostream.generation.invocation import generate
+from audiostream.store.sessions import SessionUpdate, State
 from devstack.functions import load_handler
 
 from support.audio import espeak_alone_duration

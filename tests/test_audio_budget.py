@@ -4,7 +4,7 @@ from array import array
 
 import pytest
 
-from audiostream.audio_budget import FADE_SECONDS, AudioBudget
+from audiostream.generation.audio_budget import FADE_SECONDS, AudioBudget
 
 RATE = 1000
 

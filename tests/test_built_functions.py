@@ -1124,7 +1124,7 @@ def test_every_function_with_its_layers_fits_lambdas_unzipped_limit(built):
 NEURAL_RUN = """
 import json, sys, time
 started = time.monotonic()
-from audiostream.engines.hibari import HibariEngine
+from audiostream.speech.engines.hibari import HibariEngine
 engine = HibariEngine()
 engine.warm()
 warmed = time.monotonic() - started
@@ -1176,9 +1176,9 @@ def test_the_built_neural_layer_speaks_with_nothing_but_the_layers(built, tmp_pa
 
 ENGINES_RUN = """
 import json
-from audiostream.catalog import describe_engines
+from audiostream.api.catalog import describe_engines
 from audiostream.config import get_settings
-from audiostream.engines import default_engine
+from audiostream.speech.engines import default_engine
 settings = get_settings()
 catalog = describe_engines(settings)
 print(json.dumps({

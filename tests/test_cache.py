@@ -10,13 +10,13 @@ import m3u8
 import pytest
 
 from audiostream import aws
+from audiostream.api.start import cacheable_key, start_answer, start_session
+from audiostream.api.start_request import StartRequest
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.content_cache import following
-from audiostream.generate import generate
-from audiostream.sessions import State
-from audiostream.start_request import StartRequest
-from audiostream.starting import cacheable_key, start_answer, start_session
-from audiostream.status import describe_status
+from audiostream.generation.invocation import generate
+from audiostream.store.content_cache import following
+from audiostream.store.sessions import State
 
 from support.concurrency import at_once
 from support.paths import read_text

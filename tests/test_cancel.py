@@ -12,12 +12,12 @@ import m3u8
 import pytest
 
 from audiostream import aws
+from audiostream.api.start import start_session
+from audiostream.api.start_request import StartRequest
 from audiostream.config import get_settings
-from audiostream.engines import TtsEngine, get_engine
-from audiostream.generate import generate
-from audiostream.sessions import State
-from audiostream.start_request import StartRequest
-from audiostream.starting import start_session
+from audiostream.generation.invocation import generate
+from audiostream.speech.engines import TtsEngine, get_engine
+from audiostream.store.sessions import State
 from devstack.functions import load_handler
 
 from support.events import cancel_event

@@ -9,9 +9,7 @@ import m3u8
 import pytest
 import webvtt
 
-from audiostream.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP, CaptionTimeline, Cue, Word, render_vtt
-from audiostream.engines.base import Mark
-from audiostream.hls import (
+from audiostream.media.hls import (
     PLAYLIST_NAME,
     SUBTITLES_PLAYLIST_NAME,
     Segment,
@@ -19,6 +17,8 @@ from audiostream.hls import (
     render_playlist,
     render_subtitles_playlist,
 )
+from audiostream.speech.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP, CaptionTimeline, Cue, Word, render_vtt
+from audiostream.speech.engines.base import Mark
 
 RATE, OUT = 24000, 44100
 DELAY = AAC_PRIMING_SAMPLES / OUT

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import webvtt
 
-from audiostream.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.engines import get_engine
-from audiostream.generate import generate
-from audiostream.status import describe_status
+from audiostream.generation.invocation import generate
+from audiostream.speech.captions import AAC_PRIMING_SAMPLES, TIMESTAMP_MAP
+from audiostream.speech.engines import get_engine
 
 from support.published_stream import decoded_pcm, download_stream
 from support.sessions import started, stored

@@ -1,6 +1,6 @@
 import pytest
 
-from audiostream.chunking import SentenceChunker, pack_chunks, split_into_chunks, split_into_sentences
+from audiostream.speech.chunking import SentenceChunker, pack_chunks, split_into_chunks, split_into_sentences
 
 from support.paths import read_text
 

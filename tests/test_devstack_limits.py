@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from audiostream.invoker import install_invoker
+from audiostream.api.invoker import install_invoker
 from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalInvoker
 from devstack.server import LocalOrigin

@@ -4,10 +4,10 @@ progressive MP4 (AAC, moov before mdat, the stream's duration), served as an att
 from __future__ import annotations
 
 from audiostream import aws
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.fmp4 import boxes
-from audiostream.generate import generate
-from audiostream.status import describe_status
+from audiostream.media.fmp4 import boxes
+from audiostream.generation.invocation import generate
 
 from support.audio import decoded_duration, probe
 from support.paths import read_text

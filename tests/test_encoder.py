@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from audiostream.encoder import INPUT_PIPE_BYTES, HlsEncoder
+from audiostream.media.encoder import INPUT_PIPE_BYTES, HlsEncoder
 
 
 def test_a_sentence_is_handed_over_while_ffmpeg_is_busy(tmp_path):

@@ -11,9 +11,9 @@ import struct
 import numpy as np
 import pytest
 
-from audiostream.encoder import EncoderError, HlsEncoder
-from audiostream.encoder_feed import EncoderFeed
-from audiostream.loudness import LoudnessLeveller
+from audiostream.media.encoder import EncoderError, HlsEncoder
+from audiostream.media.encoder_feed import EncoderFeed
+from audiostream.media.loudness import LoudnessLeveller
 
 from support.loudness_meter import loudness_of_pcm
 from support.published_stream import decoded_pcm

@@ -12,9 +12,9 @@ import threading
 import numpy as np
 import pytest
 
-from audiostream.chunking import split_into_sentences
-from audiostream.engines import TtsError
-from audiostream.engines.espeak import EspeakEngine
+from audiostream.speech.chunking import split_into_sentences
+from audiostream.speech.engines import TtsError
+from audiostream.speech.engines.espeak import EspeakEngine
 
 RATE = EspeakEngine.sample_rate
 WINDOW = RATE // 100  # 10 ms

@@ -7,8 +7,8 @@ import m3u8
 import pytest
 
 from audiostream import aws
-from audiostream.hls import Segment, render_playlist, render_subtitles_playlist
-from audiostream.sessions import Session, SessionUpdate, State
+from audiostream.media.hls import Segment, render_playlist, render_subtitles_playlist
+from audiostream.store.sessions import Session, SessionUpdate, State
 from devstack.functions import load_handler
 
 EVENT = json.loads((Path(__file__).resolve().parents[1] / "events" / "failed-generation.json").read_text())

@@ -12,9 +12,9 @@ import pytest
 
 from audiostream import aws
 from audiostream.config import get_settings
-from audiostream.engines import TtsEngine, get_engine
-from audiostream.generate import generate
-from audiostream.sessions import State
+from audiostream.generation.invocation import generate
+from audiostream.speech.engines import TtsEngine, get_engine
+from audiostream.store.sessions import State
 from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalLambdaContext
 

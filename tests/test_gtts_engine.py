@@ -3,10 +3,10 @@
 import pytest
 
 from audiostream.config import get_settings
-from audiostream.engines import get_engine
-from audiostream.engines.base import TtsError
-from audiostream.generate import generate
-from audiostream.sessions import State
+from audiostream.generation.invocation import generate
+from audiostream.speech.engines import get_engine
+from audiostream.speech.engines.base import TtsError
+from audiostream.store.sessions import State
 
 from support.audio import espeak_alone_duration
 from support.sessions import published_audio, started

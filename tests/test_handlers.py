@@ -9,9 +9,9 @@ import m3u8
 import pytest
 
 from audiostream import aws
+from audiostream.api.invoker import install_invoker
 from audiostream.config import get_settings
-from audiostream.invoker import install_invoker
-from audiostream.sessions import SessionStore, State
+from audiostream.store.sessions import SessionStore, State
 from devstack.functions import load_handler
 
 from support.faults import fail_requests
@@ -128,8 +128,8 @@ def test_start_refuses_bad_input_with_json_naming_the_field(start, invoked, lamb
 def test_start_ends_the_session_as_failure_when_generate_cannot_be_invoked(
     start, lambda_context, settings, monkeypatch
 ):
+    from audiostream.api.invoker import get_invoker
     from audiostream.config import get_settings
-    from audiostream.invoker import get_invoker
 
     # A real async Lambda invoke (moto's Lambda API) of a function that does not exist.
     monkeypatch.setenv("GENERATE_INVOKER", "lambda")
@@ -208,7 +208,7 @@ def test_unknown_routes_answer_json(status, lambda_context):
 
 
 def test_generate_runs_the_session_of_its_event(sessions, media, settings, lambda_context):
-    from audiostream.sessions import Session
+    from audiostream.store.sessions import Session
 
     session_id = event("generate.json")["session_id"]
     sessions.create(

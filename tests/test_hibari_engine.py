@@ -9,10 +9,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from audiostream.catalog import describe_engines
-from audiostream.engines import TtsError, get_engine
-from audiostream.engines import hibari as hibari_engine
-from audiostream.start_request import InvalidRequest, parse_start_request
+from audiostream.api.catalog import describe_engines
+from audiostream.api.start_request import InvalidRequest, parse_start_request
+from audiostream.speech.engines import TtsError, get_engine
+from audiostream.speech.engines import hibari as hibari_engine
 
 RATE = hibari_engine.HibariEngine.sample_rate
 

@@ -1,6 +1,6 @@
 import m3u8
 
-from audiostream.hls import Segment, parse_segments, render_playlist
+from audiostream.media.hls import Segment, parse_segments, render_playlist
 
 
 def parse(text: str) -> m3u8.M3U8:

@@ -9,14 +9,14 @@ import m3u8
 import pytest
 
 from audiostream import aws
+from audiostream.api.start import start_session
+from audiostream.api.start_request import StartRequest
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.hls import PLAYLIST_NAME
-from audiostream.pipeline import run_session
-from audiostream.sessions import State
-from audiostream.start_request import StartRequest
-from audiostream.starting import start_session
-from audiostream.status import describe_status
-from audiostream.storage import MediaStore
+from audiostream.generation.session_run import run_session
+from audiostream.media.hls import PLAYLIST_NAME
+from audiostream.store.media_store import MediaStore
+from audiostream.store.sessions import State
 
 from support.audio import espeak_alone_duration
 from support.concurrency import join_thread_named

@@ -7,8 +7,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from audiostream.generate import generate
-from audiostream.loudness import CEILING_DBTP, LoudnessLeveller, block_powers, integrated_loudness, limited
+from audiostream.generation.invocation import generate
+from audiostream.media.loudness import CEILING_DBTP, LoudnessLeveller, block_powers, integrated_loudness, limited
 
 from support.loudness_meter import loudness_of_file, loudness_of_pcm
 from support.paths import read_text

@@ -3,9 +3,9 @@ must hear the paragraph it was given in the published stream, and must not hear 
 
 import pytest
 
-from audiostream.engines.hibari import HibariEngine
-from audiostream.generate import generate
-from audiostream.sessions import State
+from audiostream.generation.invocation import generate
+from audiostream.speech.engines.hibari import HibariEngine
+from audiostream.store.sessions import State
 
 from support.paths import read_text
 from support.published_stream import decoded_pcm, download_stream

@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, sync_playwright
 
-from audiostream.chunking import split_into_sentences
+from audiostream.speech.chunking import split_into_sentences
 from bench.browser import STEPS, click_to_sound, launch, medians
 
 from support.paths import REPO, read_text

@@ -10,14 +10,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from audiostream import aws
-from audiostream.chunking import split_into_chunks
-from audiostream.engines import get_engine
-from audiostream.engines.base import TtsEngine, TtsError
-from audiostream.generate import generate
-from audiostream.hls import PLAYLIST_NAME
-from audiostream.pipeline import run_session
-from audiostream.sessions import State
-from audiostream.storage import MediaStore
+from audiostream.generation.invocation import generate
+from audiostream.generation.session_run import run_session
+from audiostream.media.hls import PLAYLIST_NAME
+from audiostream.speech.chunking import split_into_chunks
+from audiostream.speech.engines import get_engine
+from audiostream.speech.engines.base import TtsEngine, TtsError
+from audiostream.store.media_store import MediaStore
+from audiostream.store.sessions import State
 
 from support.audio import espeak_alone_duration
 from support.paths import read_text

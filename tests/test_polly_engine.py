@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from audiostream import aws
-from audiostream.captions import AAC_PRIMING_SAMPLES
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.engines import get_engine
-from audiostream.engines.base import TtsError
-from audiostream.engines.polly import MAX_REQUEST_CHARS, _voices
-from audiostream.generate import generate
-from audiostream.sessions import State
-from audiostream.status import describe_status
+from audiostream.generation.invocation import generate
+from audiostream.speech.captions import AAC_PRIMING_SAMPLES
+from audiostream.speech.engines import get_engine
+from audiostream.speech.engines.base import TtsError
+from audiostream.speech.engines.polly import MAX_REQUEST_CHARS, _voices
+from audiostream.store.sessions import State
 
 from support.fake_polly import FakePolly, layout
 from support.paths import read_text

@@ -3,8 +3,8 @@
 import threading
 import time
 
-from audiostream.progress import ProgressRecorder
-from audiostream.sessions import Session, SessionUpdate, State
+from audiostream.generation.progress import ProgressRecorder
+from audiostream.store.sessions import Session, SessionUpdate, State
 
 
 def claimed(sessions) -> str:

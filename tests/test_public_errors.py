@@ -11,14 +11,14 @@ import re
 
 import pytest
 
+from audiostream.api.start import start_session
+from audiostream.api.start_request import StartRequest
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.failed_invocations import end_failed_invocation
-from audiostream.generate import generate
+from audiostream.generation.invocation import generate
+from audiostream.generation.recovery import end_failed_invocation
 from audiostream.observability import logger
-from audiostream.sessions import Session, State
-from audiostream.start_request import StartRequest
-from audiostream.starting import start_session
-from audiostream.status import describe_status
+from audiostream.store.sessions import Session, State
 
 from support.fake_openai import FakeOpenAi
 from support.faults import fail_requests

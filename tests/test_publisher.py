@@ -15,10 +15,10 @@ import m3u8
 import numpy as np
 import pytest
 
-from audiostream.captions import CaptionTimeline, render_vtt
-from audiostream.encoder import HlsEncoder
-from audiostream.hls import INIT_NAME, PLAYLIST_NAME
-from audiostream.publisher import SegmentPublisher
+from audiostream.generation.publisher import SegmentPublisher
+from audiostream.media.encoder import HlsEncoder
+from audiostream.media.hls import INIT_NAME, PLAYLIST_NAME
+from audiostream.speech.captions import CaptionTimeline, render_vtt
 
 from support.audio import probe_hls
 from support.sessions import stored

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from audiostream.read_ahead import ReadAhead
+from audiostream.speech.read_ahead import ReadAhead
 
 from support.concurrency import join_thread_named
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from audiostream import ready_encoder
-from audiostream.encoder import EncoderError, EncoderRecipe
-from audiostream.generate import generate
-from audiostream.ready_encoder import READY, ReadyEncoder
+from audiostream.generation.invocation import generate
+from audiostream.media import ready_encoder
+from audiostream.media.encoder import EncoderError, EncoderRecipe
+from audiostream.media.ready_encoder import READY, ReadyEncoder
 
 from support.audio import decoded_duration
 from support.sessions import published_audio, started

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from audiostream.sessions import (
+from audiostream.store.sessions import (
     ALLOWED_TRANSITIONS,
     Session,
     SessionUpdate,

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from audiostream.api.start_request import InvalidRequest, parse_start_request
 from audiostream.config import Settings
-from audiostream.start_request import InvalidRequest, parse_start_request
 
 
 def body(**fields) -> bytes:

@@ -71,11 +71,78 @@ def test_the_package_has_no_import_cycles():
             visit(name, [])
 
 
+# Each layer of the package and the layers it may import besides its own modules and the base
+# (``audiostream.config``, ``observability``, ``errors``, ``aws``), which imports none of them.
+BASE = {"audiostream.config", "audiostream.observability", "audiostream.errors", "audiostream.aws"}
+LAYERS = {
+    "media": set(),
+    "speech": set(),
+    "store": {"media"},
+    "generation": {"media", "speech", "store"},
+    "api": {"media", "speech", "store"},
+}
+
+
+def layer_of(module: str) -> str | None:
+    """``media`` for ``audiostream.media.hls``; None for a base module."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    found = []
+    for name, imported in graph.items():
+        own = layer_of(name)
+        for other in sorted(imported - {"audiostream"}):
+            if own is None:
+                if other not in BASE:
+                    found.append(f"{name} (the base) imports {other}")
+            elif not (other in BASE or layer_of(other) == own or layer_of(other) in LAYERS[own]):
+                found.append(f"{name} imports {other}: {own}/ may use only {sorted(LAYERS[own])} and the base")
+    return found
+
+
+def test_every_layer_imports_only_the_layers_below_it():
+    assert layer_violations(package_modules()) == []
+
+
+def test_the_layer_check_finds_a_forbidden_import():
+    assert layer_violations({"audiostream.media.hls": {"audiostream.store.media_store"}})
+    assert layer_violations({"audiostream.api.start": {"audiostream.generation.invocation"}})
+    assert layer_violations({"audiostream.config": {"audiostream.media.hls"}})
+    assert not layer_violations({"audiostream.generation.progress": {"audiostream.store.sessions"}})
+
+
+def test_every_subpackage_says_what_it_holds():
+    folders = [PACKAGE, *(path for path in PACKAGE.rglob("*") if path.is_dir() and path.name != "__pycache__")]
+    for folder in folders:
+        init = folder / "__init__.py"
+        assert init.exists(), f"{folder.relative_to(REPO)} has no __init__.py"
+        assert ast.get_docstring(ast.parse(init.read_text())), f"{init.relative_to(REPO)} does not say what it holds"
+
+
+def test_aws_clients_are_made_only_by_the_aws_module():
+    for path in PACKAGE.rglob("*.py"):
+        if path == PACKAGE / "aws.py":
+            continue
+        # boto3's DynamoDB type (de)serialisers make no client.
+        clients = {name for name in imports_of(path) if name.split(".")[0] == "boto3"} - {"boto3.dynamodb.types"}
+        assert not clients, f"{path.relative_to(REPO)} imports {clients}: clients come from audiostream.aws"
+
+
+def test_the_architecture_doc_maps_every_module():
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        shown = path.relative_to(PACKAGE).as_posix()
+        assert f"`{shown}`" in doc, f"docs/architecture.md's module map does not name {shown}"
+
+
 def test_the_playlist_module_owns_the_media_names_and_knows_no_storage():
-    assert not {"audiostream.storage", "audiostream.aws"} & package_modules()["audiostream.hls"]
+    assert not {name for name in package_modules()["audiostream.media.hls"] if layer_of(name) != "media"}
     source = "\n".join(path.read_text() for path in PACKAGE.rglob("*.py") if path.name != "hls.py")
-    for literal in ('"audio.m3u8"', '"init.mp4"', "audio_%03d", "audio_{"):
-        assert literal not in source, f"{literal} is spelt outside hls.py"
+    names = ['"audio.m3u8"', '"init.mp4"', "audio_%03d", "audio_{", '"subs.m3u8"', '"master.m3u8"']
+    for literal in [*names, '"transcript.json"', '"audio.m4a"']:
+        assert literal not in source, f"{literal} is spelt outside media/hls.py"
 
 
 def pinned(requirements: Path) -> dict[str, str]:
@@ -90,7 +157,7 @@ def pinned(requirements: Path) -> dict[str, str]:
 
 
 # The optional layer's distributions, which only the engine that needs them may import.
-NEURAL_ENGINE = PACKAGE / "engines" / "hibari.py"
+NEURAL_ENGINE = PACKAGE / "speech" / "engines" / "hibari.py"
 
 
 def test_every_distribution_imported_directly_is_declared_and_pinned():

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from audiostream.config import Settings, SpeechSettings
-from audiostream.sessions import Session
+from audiostream.store.sessions import Session
 from devstack.gateway import ROUTES
 
 from support.paths import REPO

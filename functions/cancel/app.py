@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from audiostream.cancelling import AlreadyEnded, UnknownSession, cancel_session
+from audiostream.api.cancel import AlreadyEnded, UnknownSession, cancel_session
+from audiostream.api.errors import error_response, install_json_errors
+from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
-from audiostream.sessions import SessionStore, is_session_id
-from audiostream.status import describe_status
-from audiostream.storage import MediaStore
+from audiostream.store.media_store import MediaStore
+from audiostream.store.sessions import SessionStore, is_session_id
 
 app = FastAPI(title="audiostream cancel", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)

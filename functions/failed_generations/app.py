@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from audiostream.config import get_settings
-from audiostream.failed_invocations import end_failed_invocation
+from audiostream.generation.recovery import end_failed_invocation
 from audiostream.observability import logger, tracer
 
 get_settings()  # a bad setting stops the cold start, naming the variable

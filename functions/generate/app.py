@@ -1,9 +1,9 @@
 """Async-invoked by start: claim the session and stream its speech as HLS."""
 
 from audiostream.config import get_settings
-from audiostream.engines import warm_engines
-from audiostream.generate import generate
+from audiostream.generation.invocation import generate
 from audiostream.observability import logger, tracer
+from audiostream.speech.engines import warm_engines
 
 warm_engines(get_settings())  # a bad setting stops the cold start, naming the variable; a model loads here
 

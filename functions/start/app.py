@@ -5,14 +5,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
+from audiostream.api.errors import error_response, install_json_errors
+from audiostream.api.invoker import get_invoker
+from audiostream.api.start import StartFailed, start_answer, start_session
+from audiostream.api.start_request import InvalidRequest, parse_start_request
 from audiostream.config import get_settings
-from audiostream.http_errors import error_response, install_json_errors
-from audiostream.invoker import get_invoker
 from audiostream.observability import logger, tracer
-from audiostream.sessions import SessionStore
-from audiostream.start_request import InvalidRequest, parse_start_request
-from audiostream.starting import StartFailed, start_answer, start_session
-from audiostream.storage import MediaStore
+from audiostream.store.media_store import MediaStore
+from audiostream.store.sessions import SessionStore
 
 app = FastAPI(title="audiostream start", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)

@@ -8,14 +8,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from audiostream.catalog import describe_engines
+from audiostream.api.catalog import describe_engines
+from audiostream.api.errors import error_response, install_json_errors
+from audiostream.api.status import describe_status, stalled_reason
 from audiostream.config import get_settings
-from audiostream.content_cache import following
-from audiostream.http_errors import error_response, install_json_errors
 from audiostream.observability import logger, session_log_context, tracer
-from audiostream.sessions import SessionStore, is_session_id
-from audiostream.status import describe_status, stalled_reason
-from audiostream.storage import MediaStore
+from audiostream.store.content_cache import following
+from audiostream.store.media_store import MediaStore
+from audiostream.store.sessions import SessionStore, is_session_id
 
 app = FastAPI(title="audiostream status", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
 install_json_errors(app)

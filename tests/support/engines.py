@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from audiostream.engines import TtsEngine, TtsError, get_engine
+from audiostream.speech.engines import TtsEngine, TtsError, get_engine
 
 
 class RecordingEngine(TtsEngine):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import m3u8
 
 from audiostream import aws
-from audiostream.start_request import StartRequest
-from audiostream.starting import start_session
-from audiostream.storage import IMMUTABLE_CACHE_CONTROL
+from audiostream.api.start import start_session
+from audiostream.api.start_request import StartRequest
+from audiostream.store.media_store import IMMUTABLE_CACHE_CONTROL
 
 from .audio import probe_hls
 

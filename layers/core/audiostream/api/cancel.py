@@ -1,0 +1,46 @@
+"""Cancelling a session: REVOKED at once; generate stops within a second (revocation.py).
+
+Anyone who knows the id may cancel, as anyone who knows it may read its status and media: the id is
+the capability. A session still PENDING is never generated (the claim needs PENDING), so its empty
+playlists are closed here; one in PROGRESS is closed by generate, over what it had encoded.
+"""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..media.hls import media_playlists
+from ..observability import logger
+from ..store.media_store import MediaStore
+from ..store.sessions import Session, SessionStore, State, TransitionRefused
+
+
+class UnknownSession(Exception):
+    pass
+
+
+class AlreadyEnded(Exception):
+    def __init__(self, state: State):
+        super().__init__(f"the task has already ended: {state.value}")
+        self.state = state
+
+
+def cancel_session(session_id: str, settings: Settings, sessions: SessionStore, media: MediaStore) -> Session:
+    """REVOKED, from PENDING or PROGRESS; raises UnknownSession or AlreadyEnded (naming its state)."""
+    try:
+        session = sessions.transition(session_id, State.REVOKED, only_from=State.PENDING)
+    except TransitionRefused:
+        pass
+    else:
+        logger.info("session cancelled before it started")
+        for name, text in media_playlists([], settings.speech.target_duration, ended=True, captions=session.captions):
+            media.put_playlist(session_id, text, name)
+        return session
+    try:
+        session = sessions.transition(session_id, State.REVOKED, only_from=State.PROGRESS)
+    except TransitionRefused:
+        current = sessions.get(session_id)
+        if current is None:
+            raise UnknownSession(session_id) from None
+        raise AlreadyEnded(current.state) from None
+    logger.info("session cancelled while it was generated")
+    return session

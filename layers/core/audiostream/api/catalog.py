@@ -1,0 +1,44 @@
+"""What this deployment offers, for pickers in a client: engines, their languages and voices, limits."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..observability import logger
+from ..speech.engines import TtsError, default_engine, get_engine, offered_engines
+
+
+def describe_engines(settings: Settings) -> dict:
+    """Each usable engine with its languages, its voices and ``default_for``: the languages it speaks
+    when a request names no engine (TTS_ENGINE's engines claim their languages best first)."""
+    engines, claimed = [], set()
+    usable: dict[str, tuple] = {}
+    for name in offered_engines(settings):
+        engine = get_engine(name, settings)
+        try:
+            languages, voices = engine.languages(), engine.voices()
+        except TtsError as error:
+            logger.warning("engine %s is configured but not usable: %s", name, error)
+            continue
+        usable[name] = (languages, voices)
+    default_for: dict[str, list[str]] = {name: [] for name in usable}
+    for name in settings.speech.tts_engine:
+        if name in usable:
+            default_for[name] = sorted(set(usable[name][0]) - claimed)
+            claimed |= set(usable[name][0])
+    for name, (languages, voices) in usable.items():
+        engines.append(
+            {
+                "name": name,
+                "languages": [
+                    {"code": code, "name": languages[code]} for code in sorted(languages, key=languages.__getitem__)
+                ],
+                "voices": sorted(voices),
+                "default_for": default_for[name],
+            }
+        )
+    return {
+        "default_engine": default_engine(settings.speech.default_lang, settings),
+        "default_lang": settings.speech.default_lang,
+        "max_text_chars": settings.limits.max_text_chars,
+        "engines": engines,
+    }
