@@ -6,8 +6,8 @@ from __future__ import annotations
 from audiostream import aws
 from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.media.fmp4 import boxes
 from audiostream.generation.invocation import generate
+from audiostream.media.fmp4 import boxes
 
 from support.audio import decoded_duration, probe
 from support.paths import read_text

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from audiostream.media.fmp4 import NotJoinable, boxes, join_segments
 from audiostream.media.encoder import HlsEncoder
+from audiostream.media.fmp4 import NotJoinable, boxes, join_segments
 
 from support.audio import probe_hls
 

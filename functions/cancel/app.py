@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from audiostream.api.cancel import AlreadyEnded, UnknownSession, cancel_session
-from audiostream.api.errors import error_response, install_json_errors
+from audiostream.api.cancel import cancel_session
+from audiostream.api.errors import UnknownTask, install_json_errors
 from audiostream.api.status import describe_status
 from audiostream.config import get_settings
 from audiostream.observability import logger, session_log_context, tracer
@@ -26,16 +26,11 @@ get_settings()  # a bad setting stops the cold start, naming the variable
 @app.post("/audiostream/cancel/{task_id}")
 async def cancel(task_id: str) -> JSONResponse:
     if not is_session_id(task_id):
-        return error_response(404, f"no task with id {task_id[:64]!r}", "task_id")
+        raise UnknownTask(task_id)
     settings = get_settings()
     media = MediaStore.from_settings(settings)
     with session_log_context(task_id):
-        try:
-            session = cancel_session(task_id, settings, SessionStore.from_settings(settings), media)
-        except UnknownSession:
-            return error_response(404, f"no task with id {task_id!r}", "task_id")
-        except AlreadyEnded as ended:
-            return JSONResponse({"error": str(ended), "state": ended.state.value, "task_id": task_id}, status_code=409)
+        session = cancel_session(task_id, settings, SessionStore.from_settings(settings), media)
         return JSONResponse(describe_status(session, media), status_code=202, headers={"Cache-Control": "no-store"})
 
 

@@ -5,10 +5,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from audiostream.api.errors import error_response, install_json_errors
+from audiostream.api.errors import install_json_errors
 from audiostream.api.invoker import get_invoker
-from audiostream.api.start import StartFailed, start_answer, start_session
-from audiostream.api.start_request import InvalidRequest, parse_start_request
+from audiostream.api.start import start_answer, start_session
+from audiostream.api.start_request import parse_start_request
 from audiostream.config import get_settings
 from audiostream.observability import logger, tracer
 from audiostream.store.media_store import MediaStore
@@ -24,20 +24,14 @@ get_settings()  # a bad setting stops the cold start, naming the variable
 @app.post("/audiostream/start")
 async def start(request: Request) -> JSONResponse:
     settings = get_settings()
-    try:
-        start_request = parse_start_request(await request.body(), settings)
-    except InvalidRequest as invalid:
-        return error_response(invalid.status, invalid.message, invalid.field)
-    try:
-        session = start_session(
-            start_request,
-            settings,
-            SessionStore.from_settings(settings),
-            MediaStore.from_settings(settings),
-            get_invoker(settings),
-        )
-    except StartFailed:
-        return error_response(503, "generation could not be started; please try again", headers={"Retry-After": "1"})
+    start_request = parse_start_request(await request.body(), settings)
+    session = start_session(
+        start_request,
+        settings,
+        SessionStore.from_settings(settings),
+        MediaStore.from_settings(settings),
+        get_invoker(settings),
+    )
     return JSONResponse(start_answer(session, settings), status_code=202)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 
 from audiostream.api.catalog import describe_engines
-from audiostream.api.errors import error_response, install_json_errors
+from audiostream.api.errors import UnknownTask, install_json_errors
 from audiostream.api.status import describe_status, stalled_reason
 from audiostream.config import get_settings
 from audiostream.observability import logger, session_log_context, tracer
@@ -26,12 +26,12 @@ get_settings()  # a bad setting stops the cold start, naming the variable
 @app.get("/audiostream/task-status/{task_id}")
 async def task_status(task_id: str) -> JSONResponse:
     if not is_session_id(task_id):
-        return error_response(404, f"no task with id {task_id[:64]!r}", "task_id")
+        raise UnknownTask(task_id)
     with session_log_context(task_id):
         session = SessionStore.from_settings(get_settings()).get(task_id)
         if session is None:
             logger.info("status of an unknown session")
-            return error_response(404, f"no task with id {task_id!r}", "task_id")
+            raise UnknownTask(task_id)
         settings = get_settings()
         if session.media_of and not session.state.ended:  # served from the cache: its source speaks
             session = following(session, SessionStore.from_settings(settings).get(session.media_of))

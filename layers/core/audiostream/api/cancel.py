@@ -8,24 +8,25 @@ playlists are closed here; one in PROGRESS is closed by generate, over what it h
 from __future__ import annotations
 
 from ..config import Settings
+from ..errors import PublicError
 from ..media.hls import media_playlists
 from ..observability import logger
 from ..store.media_store import MediaStore
 from ..store.sessions import Session, SessionStore, State, TransitionRefused
+from .errors import UnknownTask
 
 
-class UnknownSession(Exception):
-    pass
+class AlreadyEnded(PublicError):
+    status = 409
 
-
-class AlreadyEnded(Exception):
-    def __init__(self, state: State):
+    def __init__(self, session_id: str, state: State):
         super().__init__(f"the task has already ended: {state.value}")
         self.state = state
+        self.details = {"state": state.value, "task_id": session_id}
 
 
 def cancel_session(session_id: str, settings: Settings, sessions: SessionStore, media: MediaStore) -> Session:
-    """REVOKED, from PENDING or PROGRESS; raises UnknownSession or AlreadyEnded (naming its state)."""
+    """REVOKED, from PENDING or PROGRESS; raises UnknownTask, or AlreadyEnded naming its state."""
     try:
         session = sessions.transition(session_id, State.REVOKED, only_from=State.PENDING)
     except TransitionRefused:
@@ -40,7 +41,7 @@ def cancel_session(session_id: str, settings: Settings, sessions: SessionStore, 
     except TransitionRefused:
         current = sessions.get(session_id)
         if current is None:
-            raise UnknownSession(session_id) from None
-        raise AlreadyEnded(current.state) from None
+            raise UnknownTask(session_id) from None
+        raise AlreadyEnded(session_id, current.state) from None
     logger.info("session cancelled while it was generated")
     return session

@@ -1,4 +1,9 @@
-"""Every error the HTTP functions answer is JSON: ``{"error": sentence, "field"?: name}``."""
+"""Every error the HTTP functions answer is JSON: ``{"error": sentence, "field"?: name, ...}``.
+
+A route raises a ``PublicError`` (or lets one rise from the package); ``install_json_errors`` maps
+it, once per app, to its status, body and headers. Anything else is logged and answered 500 with a
+generic sentence.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from ..errors import PublicError
 from ..observability import logger
+
+
+class UnknownTask(PublicError):
+    """No session has this id (or it is not an id at all)."""
+
+    status = 404
+    field = "task_id"
+
+    def __init__(self, task_id: str):
+        super().__init__(f"no task with id {task_id[:64]!r}")
 
 
 def error_response(status: int, message: str, field: str | None = None, headers: dict | None = None) -> JSONResponse:
@@ -16,7 +32,19 @@ def error_response(status: int, message: str, field: str | None = None, headers:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def public_error_response(error: PublicError) -> JSONResponse:
+    body: dict[str, object] = {"error": error.message}
+    if error.field:
+        body["field"] = error.field
+    body.update(error.details)
+    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+
+
 def install_json_errors(app: FastAPI) -> None:
+    @app.exception_handler(PublicError)
+    async def public_error(request: Request, error: PublicError) -> JSONResponse:
+        return public_error_response(error)
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         return error_response(error.status_code, str(error.detail), headers=getattr(error, "headers", None))

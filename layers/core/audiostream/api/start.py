@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import aws
 from ..config import Settings
+from ..errors import PublicError
 from ..media.hls import MULTIVARIANT_NAME, media_playlists, render_multivariant, variant_bandwidth
 from ..observability import logger, session_log_context, tracer
 from ..speech.engines import TtsError, get_engine
@@ -19,8 +20,17 @@ from .invoker import Invoker
 from .start_request import StartRequest
 
 
-class StartFailed(Exception):
+class StartFailed(PublicError):
     """The session could not be handed to generate; it was ended as FAILURE (never left PENDING)."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(NOT_STARTED)
+        self.headers = {"Retry-After": "1"}
+
+
+NOT_STARTED = "generation could not be started; please try again"
 
 
 def generate_event(session_id: str, text: str) -> dict:
@@ -60,10 +70,8 @@ def start_session(
             invoker.invoke(generate_event(session_id, request.text))
         except Exception as error:
             logger.exception("the session could not be handed to generate")
-            _end_unstarted(
-                session_id, "generation could not be started; please try again", target, captions, sessions, media
-            )
-            raise StartFailed(str(error)) from error
+            _end_unstarted(session_id, NOT_STARTED, target, captions, sessions, media)
+            raise StartFailed() from error
         logger.info(
             "session started", extra={"engine": request.engine, "lang": request.lang, "chars": len(request.text)}
         )

@@ -6,16 +6,16 @@ import json
 from dataclasses import dataclass
 
 from ..config import Settings
+from ..errors import PublicError
 from ..speech.chunking import has_speakable
 from ..speech.engines import TtsError, default_engine, get_engine, offered_engines
 
 
-class InvalidRequest(Exception):
+class InvalidRequest(PublicError):
+    status = 400
+
     def __init__(self, field: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status = status
+        super().__init__(message, field=field, status=status)
 
 
 # Control characters other than tab and line breaks become spaces: a NUL ends the text that espeak-ng

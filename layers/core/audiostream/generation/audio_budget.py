@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from array import array
 
+from ..errors import PublicError
+
 BYTES_PER_SAMPLE = 2  # 16-bit mono
 FADE_SECONDS = 0.02
 # A chunk is trimmed before synthesis only when its estimate passes what is left by this much: the
@@ -19,7 +21,7 @@ FADE_SECONDS = 0.02
 _ESTIMATE_MARGIN = 1.25
 
 
-class AudioLimitReached(Exception):
+class AudioLimitReached(PublicError):
     """The session made as much audio as one session may."""
 
 

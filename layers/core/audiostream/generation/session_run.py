@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import Settings
+from ..errors import PublicError
 from ..media.download import DownloadFailed, remuxed_stream
-from ..media.encoder import EncoderError, EncoderRecipe, HlsEncoder
+from ..media.encoder import EncoderRecipe, HlsEncoder
 from ..media.encoder_feed import EncoderFeed
 from ..media.hls import DOWNLOAD_NAME, media_playlists
 from ..media.loudness import LoudnessLeveller
@@ -28,25 +29,25 @@ from ..observability import MetricUnit, emit_metric, iterated_in_session_log_con
 from ..speech.captions import CaptionTimeline
 from ..speech.chunking import chunks_of_stream, first_part, has_speakable, split_into_chunks
 from ..speech.engines import TtsEngine, TtsError, get_engine
-from ..speech.llm import LlmError, expand_prompt
+from ..speech.llm import expand_prompt
 from ..speech.read_ahead import ReadAhead
 from ..store.media_store import MediaStore
 from ..store.sessions import Session, SessionStore, SessionUpdate, State, TransitionRefused
-from .audio_budget import AudioBudget, AudioLimitReached
+from .audio_budget import AudioBudget
 from .progress import ProgressRecorder
 from .publisher import SegmentPublisher
 from .revocation import RevocationWatch, Revoked
 
 
-class ChunkFailed(Exception):
+class ChunkFailed(PublicError):
     pass
 
 
-class OutOfTime(Exception):
+class OutOfTime(PublicError):
     """The invocation is about to reach Lambda's timeout: stop while the stream can still be closed."""
 
 
-class NothingToSpeak(Exception):
+class NothingToSpeak(PublicError):
     pass
 
 
@@ -54,7 +55,7 @@ def describe_error(error: BaseException) -> str:
     """A sentence for the session's ``error`` field, which anyone with the id reads: what failed, in
     words a user understands. AWS's messages (which name ARNs), addresses and stack traces stay in the
     log, written with the session id when the session fails."""
-    if isinstance(error, (TtsError, EncoderError, ChunkFailed, LlmError, OutOfTime, AudioLimitReached, NothingToSpeak)):
+    if isinstance(error, PublicError):
         return str(error)
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code") or "an error"

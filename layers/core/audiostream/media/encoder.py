@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import PublicError
 from ..observability import logger
 from .hls import INIT_NAME, Segment, parse_segments
 
@@ -28,7 +29,7 @@ _PART_PATTERN = "part_%05d.m4s"
 INPUT_PIPE_BYTES = 1 << 20
 
 
-class EncoderError(Exception):
+class EncoderError(PublicError):
     pass
 
 

@@ -16,6 +16,7 @@ from openai import APIConnectionError, APIError, APIStatusError, APITimeoutError
 
 from .. import aws
 from ..config import Settings
+from ..errors import PublicError
 from ..observability import logger
 
 SYSTEM_PROMPT = (
@@ -26,9 +27,8 @@ SYSTEM_PROMPT = (
 )
 
 
-class LlmError(Exception):
-    """The expansion failed. The message is public (it ends up in the session's error): never the
-    model's address or the provider's own words, which go to the log under the session id."""
+class LlmError(PublicError):
+    """The expansion failed (a public message: never the model's address or the provider's words)."""
 
 
 @lru_cache(maxsize=4)

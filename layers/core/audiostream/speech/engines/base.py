@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
+from ...errors import PublicError
+
 
 @cache
 def package_version(name: str) -> str | None:
@@ -45,10 +47,8 @@ class Speech:
     words: tuple[Mark, ...] = ()
 
 
-class TtsError(Exception):
-    """Synthesis failed. The message is public (it ends up in the session's ``error``): it says what
-    failed in words a user understands, never a URL, a path or a provider's own message; those go to
-    the log, under the session id, where the error is raised."""
+class TtsError(PublicError):
+    """Synthesis failed (a public message: see ``audiostream.errors``)."""
 
 
 class TtsEngine(Protocol):
