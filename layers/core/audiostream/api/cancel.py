@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..errors import PublicError
-from ..media.hls import media_playlists
 from ..observability import logger
 from ..store.media_store import MediaStore
 from ..store.sessions import Session, SessionStore, State, TransitionRefused
@@ -33,8 +32,7 @@ def cancel_session(session_id: str, settings: Settings, sessions: SessionStore, 
         pass
     else:
         logger.info("session cancelled before it started")
-        for name, text in media_playlists([], settings.speech.target_duration, ended=True, captions=session.captions):
-            media.put_playlist(session_id, text, name)
+        media.put_closed_empty_playlists(session_id, settings.speech.target_duration, session.captions)
         return session
     try:
         session = sessions.transition(session_id, State.REVOKED, only_from=State.PROGRESS)

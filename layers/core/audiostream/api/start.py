@@ -149,8 +149,7 @@ def _end_unstarted(
         logger.warning("generate claimed the session after all; leaving it to generate")
         return
     try:
-        for name, text in media_playlists([], target, ended=True, captions=captions):
-            media.put_playlist(session_id, text, name)
+        media.put_closed_empty_playlists(session_id, target, captions)
     except Exception:
         logger.exception("could not close the playlist of a session that never started")
 

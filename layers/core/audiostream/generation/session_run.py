@@ -22,7 +22,7 @@ from ..errors import PublicError
 from ..media.download import DownloadFailed, remuxed_stream
 from ..media.encoder import EncoderRecipe, HlsEncoder
 from ..media.encoder_feed import EncoderFeed
-from ..media.hls import DOWNLOAD_NAME, media_playlists
+from ..media.hls import DOWNLOAD_NAME
 from ..media.loudness import LoudnessLeveller
 from ..media.ready_encoder import READY, discard
 from ..observability import MetricUnit, emit_metric, iterated_in_session_log_context, logger, tracer
@@ -394,10 +394,9 @@ def _fail(
             publisher.close_playlist()
             transcript = publisher.write_transcript()
         else:  # it failed before there was anything to publish
-            for name, text in media_playlists(
-                [], settings.speech.target_duration, ended=True, captions=settings.speech.captions
-            ):
-                media.put_playlist(session.session_id, text, name)
+            media.put_closed_empty_playlists(
+                session.session_id, settings.speech.target_duration, settings.speech.captions
+            )
     except Exception:
         logger.exception("could not close the playlist")
     try:

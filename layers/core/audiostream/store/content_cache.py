@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config import Settings
-from .sessions import Session, SessionStore, State
+from .sessions import Session, SessionStore, State, is_condition_failure
 
 FORMAT_VERSION = 1  # of the stream's files; a change that alters them changes this
 _PREFIX = "cache#"
@@ -95,7 +95,7 @@ class ContentCache:
                 self._write(key, session_id, condition="attribute_not_exists(session_id)")
                 return None
             except ClientError as error:
-                if not _is_condition_failure(error):
+                if not is_condition_failure(error):
                     raise
             holder = self._holder(key)
             if holder is None:
@@ -109,7 +109,7 @@ class ContentCache:
                 self._write(key, session_id, condition="#source = :holder", holder=holder)
                 return None
             except ClientError as error:
-                if not _is_condition_failure(error):
+                if not is_condition_failure(error):
                     raise
         return None  # contended three times over: generate rather than wait
 
@@ -160,7 +160,3 @@ def _usable(source: Session) -> bool:
     if source.state in (State.FAILURE, State.REVOKED) or source.media_of:
         return False
     return source.expires_at > time.time() + _SERVED_UNTIL_MARGIN_SECONDS
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config import Settings
-from ..media.hls import PLAYLIST_NAME, TRANSCRIPT_NAME
+from ..media.hls import PLAYLIST_NAME, TRANSCRIPT_NAME, media_playlists
 
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 MEDIA_CONTENT_TYPE = "audio/mp4"
@@ -38,6 +38,11 @@ class MediaStore:
 
     def put_playlist(self, session_id: str, text: str, name: str = PLAYLIST_NAME) -> None:
         self._put(session_id, name, text.encode(), PLAYLIST_CONTENT_TYPE, PLAYLIST_CACHE_CONTROL)
+
+    def put_closed_empty_playlists(self, session_id: str, target_duration: int, captions: bool) -> None:
+        """Every media playlist of a session that ends with nothing published: empty, with ENDLIST."""
+        for name, text in media_playlists([], target_duration, ended=True, captions=captions):
+            self.put_playlist(session_id, text, name)
 
     def get_playlist(self, session_id: str, name: str = PLAYLIST_NAME) -> str | None:
         try:

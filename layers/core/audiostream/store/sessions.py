@@ -159,7 +159,8 @@ def _from_item(item: dict) -> Session:
     return Session(**data)
 
 
-def _is_condition_failure(error: ClientError) -> bool:
+def is_condition_failure(error: ClientError) -> bool:
+    """A conditional write refused because the item was not as it expected."""
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
@@ -279,7 +280,7 @@ class SessionStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise TransitionRefused(f"session {session_id}: {condition} does not hold") from error
             raise
         return _from_item(answer["Attributes"])
