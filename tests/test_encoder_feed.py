@@ -46,11 +46,18 @@ def started_encoder(folder) -> HlsEncoder:
     return encoder
 
 
+def started_feed(encoder, **options) -> EncoderFeed:
+    feed = EncoderFeed(encoder, LoudnessLeveller(RATE, -16.0), **options)
+    feed.start()
+    return feed
+
+
 def test_pieces_are_levelled_and_written_in_the_order_given(tmp_path):
     encoder = started_encoder(tmp_path)
-    with EncoderFeed(encoder, LoudnessLeveller(RATE, -16.0)) as feed:
-        for piece in (tone(1.0, 0.03), silence(1.0), tone(1.0, 0.03)):  # a quiet voice, a pause, the voice again
-            feed.put(piece)
+    feed = started_feed(encoder)
+    for piece in (tone(1.0, 0.03), silence(1.0), tone(1.0, 0.03)):  # a quiet voice, a pause, the voice again
+        feed.put(piece)
+    feed.finish()
     encoder.close()
 
     out = encoded_pcm(encoder, tmp_path)
@@ -64,7 +71,7 @@ def test_pieces_are_levelled_and_written_in_the_order_given(tmp_path):
 
 def test_a_writer_that_failed_stops_the_speaker(tmp_path):
     encoder = started_encoder(tmp_path)
-    feed = EncoderFeed(encoder, LoudnessLeveller(RATE, -16.0))
+    feed = started_feed(encoder)
     encoder.kill()  # ffmpeg is gone: the writer's next write fails
     with pytest.raises(EncoderError, match="ffmpeg stopped mid-stream"):
         for _ in range(100):  # the queue holds a few pieces; the writer fails on the first
@@ -75,11 +82,14 @@ def test_a_writer_that_failed_stops_the_speaker(tmp_path):
 
 def test_what_was_handed_over_before_a_fault_is_still_written(tmp_path):
     encoder = started_encoder(tmp_path)
+    feed = started_feed(encoder)
     with pytest.raises(RuntimeError, match="the engine failed"):
-        with EncoderFeed(encoder, LoudnessLeveller(RATE, -16.0)) as feed:
+        try:
             for _ in range(4):
                 feed.put(tone(1.0, 0.3))
             raise RuntimeError("the engine failed")
+        finally:
+            feed.finish_after_fault()
     encoder.close()
     assert sum(part.duration for part in encoder.finished_parts()) == pytest.approx(4.0, abs=0.05)
 
@@ -87,7 +97,7 @@ def test_what_was_handed_over_before_a_fault_is_still_written(tmp_path):
 def test_an_ffmpeg_that_takes_nothing_is_killed_and_the_speaker_told(tmp_path):
     encoder = started_encoder(tmp_path)
     os.kill(encoder._process.pid, signal.SIGSTOP)  # alive, reading nothing: the pipe fills, then the queue
-    feed = EncoderFeed(encoder, LoudnessLeveller(RATE, -16.0), stall_seconds=1.0)
+    feed = started_feed(encoder, stall_seconds=1.0)
     with pytest.raises(EncoderError, match="ffmpeg took no audio for 1 s"):
         for _ in range(100):  # 100 s of speech: far more than the pipe (1 MiB) and the queue hold
             feed.put(tone(1.0, 0.3))

@@ -34,6 +34,7 @@ def test_many_reports_become_few_writes_and_the_last_values_win(sessions):
     writes, first_applied = recording_writes(sessions)
     # An interval no run of this test lasts: every report after the first waits for the flush.
     progress = ProgressRecorder(sessions, session_id, interval=600, heartbeat=600)
+    progress.start()
 
     progress.record(SessionUpdate(chunk_count=1, progress=0))
     assert first_applied.wait(timeout=10), "the first report is written at once"
@@ -53,6 +54,7 @@ def test_the_first_segments_are_written_at_once_and_later_ones_wait_for_the_inte
     session_id = claimed(sessions)
     writes, first_applied = recording_writes(sessions)
     progress = ProgressRecorder(sessions, session_id, interval=600, heartbeat=600)
+    progress.start()
     progress.record(SessionUpdate(spoken_as="text", chunks_total=3))
     assert first_applied.wait(timeout=10)
     progress.record(SessionUpdate(chunk_count=1, progress=30))  # waits: the interval has not passed
@@ -76,6 +78,7 @@ def test_a_heartbeat_touches_the_item_while_nothing_is_reported(sessions):
     before = sessions.get(session_id).updated_at
     writes, first_applied = recording_writes(sessions)
     progress = ProgressRecorder(sessions, session_id, interval=0.05, heartbeat=0.2)
+    progress.start()
     assert first_applied.wait(timeout=10), "no heartbeat was written"
     progress.flush()
     assert "heartbeat_at" in writes[0][0]
@@ -87,6 +90,7 @@ def test_a_session_ended_elsewhere_is_reported_to_the_speaker(sessions):
     session_id = claimed(sessions)
     sessions.transition(session_id, State.FAILURE, SessionUpdate(error="ended by the on-failure queue"))
     progress = ProgressRecorder(sessions, session_id, heartbeat=60)
+    progress.start()
     progress.record(SessionUpdate(chunk_count=1))
     progress.flush()
     try:
@@ -110,6 +114,7 @@ def test_reporting_never_waits_for_a_write_in_flight(sessions):
 
     sessions.record_progress = slow_write
     progress = ProgressRecorder(sessions, session_id, interval=0, heartbeat=600)
+    progress.start()
     progress.record(SessionUpdate(chunk_count=1))
     assert in_flight.wait(timeout=10)
 

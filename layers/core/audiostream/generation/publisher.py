@@ -28,7 +28,6 @@ faster than it is heard, so the publisher spends requests only where a listener 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 
@@ -46,6 +45,7 @@ from ..media.hls import (
 from ..observability import logger
 from ..speech.captions import CaptionTimeline, render_vtt
 from ..store.media_store import MediaStore
+from ..workers import Worker
 
 # Called with (segments listed, audio seconds listed) after each playlist update.
 ProgressCallback = Callable[[int, float], None]
@@ -60,7 +60,7 @@ _NEAR_LISTING_SECONDS = 1.0
 _LEAST_AHEAD_SECONDS = 1.0
 
 
-class SegmentPublisher:
+class SegmentPublisher(Worker):
     def __init__(
         self,
         session_id: str,
@@ -72,6 +72,7 @@ class SegmentPublisher:
         clock: Callable[[], float] = time.monotonic,
         captions: CaptionTimeline | None = None,
     ):
+        super().__init__(f"publish-{session_id[:8]}")
         self.session_id = session_id
         self.encoder = encoder
         self.media = media
@@ -89,9 +90,6 @@ class SegmentPublisher:
         self._waiting: list[Segment] = []  # ffmpeg's finished parts, not uploaded yet
         self._seen = 0  # parts of the encoder's playlist already taken
         self._init_published = False
-        self.error: BaseException | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"publish-{session_id[:8]}", daemon=True)
 
     @property
     def duration(self) -> float:
@@ -101,18 +99,14 @@ class SegmentPublisher:
     def lead(self) -> float:
         return _LEAD_TARGET_DURATIONS * self.target_duration
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def raise_if_failed(self) -> None:
-        if self.error is not None:
-            raise self.error
+    def work(self) -> None:
+        while not self.stopping.wait(self.poll_interval):
+            self.publish_new()
 
     def stop(self) -> None:
         """Stop watching; then upload whatever the encoder finished since the last look."""
-        self._stop.set()
-        if self._thread.ident is not None:
-            self._thread.join()
+        self.close()
+        self.join()
         self.raise_if_failed()
         self.publish_new(ending=True)
 
@@ -228,10 +222,3 @@ class SegmentPublisher:
             cues = self.captions.between(begins, ends)
             self.media.put_captions(self.session_id, subtitle_name(index), render_vtt(cues))
             begins, self._captioned = ends, index + 1
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(self.poll_interval):
-                self.publish_new()
-        except BaseException as error:  # handed to the pipeline, which ends the session with it
-            self.error = error

@@ -11,9 +11,9 @@ write.
 from __future__ import annotations
 
 import queue
-import threading
 
 from ..observability import logger
+from ..workers import Worker
 from .encoder import EncoderError, HlsEncoder
 from .loudness import LoudnessLeveller
 
@@ -25,27 +25,19 @@ _WAKE_SECONDS = 0.1  # how often a speaker waiting on a full queue looks whether
 STALL_SECONDS = 30.0
 
 
-class EncoderFeed:
+class EncoderFeed(Worker):
     def __init__(
         self, encoder: HlsEncoder, leveller: LoudnessLeveller, name: str = "feed", stall_seconds: float = STALL_SECONDS
     ):
+        super().__init__(name)
         self._encoder = encoder
         self._stall_seconds = stall_seconds
         self._leveller = leveller
         self._queue: queue.Queue = queue.Queue(maxsize=_DEPTH)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._write_all, name=name, daemon=True)
-        self._thread.start()
 
-    def __enter__(self) -> EncoderFeed:
-        return self
-
-    def __exit__(self, error_type, error, traceback) -> None:
+    def finish_after_fault(self) -> None:
         """Write what was handed over, also when the speaker failed: the audio made before a fault
         stays playable (that fault is the one raised; a writer that failed too failed for it)."""
-        if error_type is None:
-            self.finish()
-            return
         try:
             self.finish()
         except Exception:
@@ -65,17 +57,16 @@ class EncoderFeed:
 
     def finish(self) -> None:
         """Wait until every piece handed over is levelled and written to the encoder."""
-        if self._thread.is_alive():
+        if self.alive:
             self._put(_END)
-            self._thread.join(self._stall_seconds)
-            if self._thread.is_alive():
+            if not self.join(self._stall_seconds):
                 self._stuck()
-        self._raise_if_failed()
+        self.raise_if_failed()
 
     def _put(self, item: object) -> None:
         waited = 0.0
         while True:
-            self._raise_if_failed()
+            self.raise_if_failed()
             try:
                 self._queue.put(item, timeout=_WAKE_SECONDS)
                 return
@@ -86,16 +77,9 @@ class EncoderFeed:
 
     def _stuck(self) -> None:
         self._encoder.kill()
-        self._thread.join()  # the blocked write fails at once
+        self.join()  # the blocked write fails at once
         raise EncoderError(f"ffmpeg took no audio for {self._stall_seconds:g} s")
 
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _write_all(self) -> None:
-        try:
-            while (pcm := self._queue.get()) is not _END:
-                self._encoder.write(self._leveller.level(pcm))
-        except BaseException as error:  # handed to the speaker, who raises it in its own thread
-            self._error = error
+    def work(self) -> None:
+        while (pcm := self._queue.get()) is not _END:
+            self._encoder.write(self._leveller.level(pcm))

@@ -9,29 +9,29 @@ packing never delays the first word.
 from __future__ import annotations
 
 import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
+
+from ..workers import FOREIGN_CALL_JOIN_SECONDS, Worker
 
 _END = object()
 _LOOK_SECONDS = 0.05  # how often a speaker waiting for the model calls ``interrupt``
 
 
-class ReadAhead:
+class ReadAhead(Worker):
+    join_seconds = FOREIGN_CALL_JOIN_SECONDS  # it reads the model's stream, which may stall
+
     def __init__(self, chunks: Iterable[str], name: str = "read-ahead"):
+        super().__init__(name)
         self._chunks = chunks
         self._queue: queue.Queue = queue.Queue()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._read, name=name, daemon=True)
-        self._thread.start()
 
-    def _read(self) -> None:
-        try:
-            for chunk in self._chunks:
-                if self._stopped.is_set():
-                    return
-                self._queue.put(chunk)
-        except BaseException as error:  # handed to the speaker, who raises it in its own thread
-            self._queue.put(error)
+    def work(self) -> None:
+        """Read the model's chunks until it is done or the reader is closed (at the next chunk the
+        source gives). A failure reaches the speaker once it has had every chunk before it."""
+        for chunk in self._chunks:
+            if self.stopping.is_set():
+                return
+            self._queue.put(chunk)
         self._queue.put(_END)
 
     def packed(self, max_chars: int, interrupt: Callable[[], None] = lambda: None) -> Iterator[str]:
@@ -45,15 +45,13 @@ class ReadAhead:
             item = waiting.pop(0) if waiting else self._next(interrupt)
             if item is _END:
                 return
-            if isinstance(item, BaseException):
-                raise item
             packed = item
             while not first:
                 try:
                     following = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if isinstance(following, str) and len(packed) + 1 + len(following) <= max_chars:
+                if following is not _END and len(packed) + 1 + len(following) <= max_chars:
                     packed = f"{packed} {following}"
                 else:
                     waiting.append(following)
@@ -66,8 +64,7 @@ class ReadAhead:
             try:
                 return self._queue.get(timeout=_LOOK_SECONDS)
             except queue.Empty:
+                # The error is set after the reader's last chunk was queued: raised once all is taken.
+                if self._queue.empty():
+                    self.raise_if_failed()
                 interrupt()
-
-    def stop(self) -> None:
-        """Read no further (the thread ends at the next chunk the source gives)."""
-        self._stopped.set()

@@ -1,0 +1,129 @@
+"""One owner for a run: whatever ends a session, every thread its run started has ended with it.
+
+Each ending is brought about at a chosen step of the engine (before a given chunk), not after a
+chosen time, so that a busy machine changes nothing but the test's duration."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from audiostream.config import get_settings
+from audiostream.generation.session_run import SessionRun
+from audiostream.speech.engines import get_engine
+from audiostream.speech.engines.base import TtsEngine, TtsError
+from audiostream.store.sessions import State
+
+from support.faults import fail_requests
+from support.paths import read_text
+from support.sessions import playlist_of, started
+
+S3_DOWN = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+
+
+class SteppedEngine(TtsEngine):
+    """espeak-ng, with ``before_chunk(number)`` called before each chunk is spoken (from 1)."""
+
+    def __init__(self, settings, before_chunk=lambda number: None):
+        self.inner = get_engine("espeak", settings)
+        self.name, self.sample_rate = "stepped", self.inner.sample_rate
+        self.before_chunk = before_chunk
+        self.chunks = 0
+
+    def languages(self):
+        return self.inner.languages()
+
+    def voices(self):
+        return self.inner.voices()
+
+    def synthesize(self, text, lang, voice):
+        self.chunks += 1
+        self.before_chunk(self.chunks)
+        return self.inner.synthesize(text, lang, voice)
+
+
+def threads_of(session_id: str) -> list[str]:
+    """Every thread of the run is named after its session (``publish-1a2b3c4d`` and so on)."""
+    return [thread.name for thread in threading.enumerate() if thread.name.endswith(session_id[:8])]
+
+
+@pytest.fixture
+def run_with(settings, sessions, media, offer_engine):
+    """Run a session of ``text`` to its end; ``before_chunk(run, number)`` is called before the
+    engine speaks each chunk. Answers the run, its final state and its engine."""
+
+    def run(text: str, before_chunk=lambda run, number: None) -> tuple[SessionRun, State, SteppedEngine]:
+        engine = SteppedEngine(settings, lambda number: before_chunk(session_run, number))
+        offer_engine("stepped", lambda _settings: engine)
+        event = started(get_settings(), sessions, media, text, engine="stepped")
+        claimed = sessions.claim(event["session_id"])
+        session_run = SessionRun(
+            claimed, event["text"], get_settings(), sessions, media, deadline=time.monotonic() + 600
+        )
+        return session_run, session_run.run(), engine
+
+    return run
+
+
+def assert_no_thread_of_the_run_is_alive(session_run: SessionRun) -> None:
+    started_names = {worker.name.split("-")[0] for worker in session_run.crew.workers}
+    assert {"revoked", "progress", "publish", "feed", "speech"} <= started_names, started_names
+    assert session_run.crew.left_behind == []
+    assert [worker.name for worker in session_run.crew.workers if worker.alive] == []
+    assert threads_of(session_run.session_id) == []
+
+
+def test_after_success_no_thread_of_the_run_is_alive(settings, run_with):
+    session_run, state, _engine = run_with(read_text("three_paragraphs.txt")[:600])
+    assert state is State.SUCCESS
+    assert_no_thread_of_the_run_is_alive(session_run)
+    assert playlist_of(settings, session_run.session_id).is_endlist
+
+
+def test_after_an_engine_error_no_thread_of_the_run_is_alive(settings, sessions, run_with):
+    def fail_third(run, number: int) -> None:
+        if number == 3:
+            raise TtsError("the engine refused the third chunk")
+
+    session_run, state, _engine = run_with(read_text("three_paragraphs.txt"), fail_third)
+    assert state is State.FAILURE
+    assert "the engine refused the third chunk" in sessions.get(session_run.session_id).error
+    assert_no_thread_of_the_run_is_alive(session_run)
+
+
+def test_after_an_s3_fault_no_thread_of_the_run_is_alive(settings, sessions, run_with):
+    def storage_down_from_the_second(run, number: int) -> None:
+        if number == 2:
+            fail_requests("PutObject", 10_000, 500, S3_DOWN)
+
+    session_run, state, _engine = run_with(read_text("three_paragraphs.txt"), storage_down_from_the_second)
+    assert state is State.FAILURE
+    assert sessions.get(session_run.session_id).error == "a storage request (PutObject) failed: InternalError"
+    assert_no_thread_of_the_run_is_alive(session_run)
+
+
+def test_after_a_cancel_no_thread_of_the_run_is_alive(settings, sessions, run_with):
+    def cancel_before_the_third(run, number: int) -> None:
+        if number == 3:
+            sessions.transition(run.session_id, State.REVOKED, only_from=State.PROGRESS)
+
+    session_run, state, engine = run_with(read_text("three_paragraphs.txt"), cancel_before_the_third)
+    assert state is State.REVOKED
+    assert sessions.get(session_run.session_id).state is State.REVOKED
+    assert engine.chunks < 20, "the run went on speaking long after the cancel"
+    assert_no_thread_of_the_run_is_alive(session_run)
+    assert playlist_of(settings, session_run.session_id).is_endlist
+
+
+def test_after_running_out_of_time_no_thread_of_the_run_is_alive(settings, sessions, run_with):
+    def out_of_time_during_the_second(run, number: int) -> None:
+        if number == 2:
+            run.deadline = time.monotonic()  # the third chunk finds the invocation out of time
+
+    session_run, state, engine = run_with(read_text("three_paragraphs.txt"), out_of_time_during_the_second)
+    assert state is State.FAILURE
+    assert "before the function's time limit" in sessions.get(session_run.session_id).error
+    assert engine.chunks == 2
+    assert_no_thread_of_the_run_is_alive(session_run)
