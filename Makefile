@@ -86,10 +86,12 @@ $(TOOLS)/.installed: requirements-tools.txt
 
 web: web/dist/.built
 
-web/dist/.built: web/index.html web/app.js web/style.css package.json package-lock.json
+# The page's modules as they are (no bundler), hls.js's build beside them.
+web/dist/.built: web/index.html web/*.js web/style.css package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p web/dist
-	cp web/index.html web/app.js web/style.css web/dist/
+	rm -f web/dist/*.js
+	cp web/index.html web/*.js web/style.css web/dist/
 	cp node_modules/hls.js/dist/hls.min.js web/dist/
 	touch $@
 
