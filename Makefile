@@ -31,12 +31,14 @@ run: sysdeps venv web
 	$(PY) -m devstack
 
 test: sysdeps browser venv tools web
+	npx --no-install eslint web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Three workers on two cores: much of a test's time is spent waiting on espeak-ng, ffmpeg and loopback servers.
-check: sysdeps venv
+check: sysdeps venv node_modules/.installed
+	npx --no-install eslint web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 3 -m "not ($(SLOW))" $(PYTEST_ARGS)
@@ -86,11 +88,17 @@ $(TOOLS)/.installed: requirements-tools.txt
 
 web: web/dist/.built
 
-web/dist/.built: web/index.html web/app.js web/style.css package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# The page's modules as they are (no bundler), hls.js's build beside them.
+web/dist/.built: web/index.html web/*.js web/style.css node_modules/.installed
 	mkdir -p web/dist
-	cp web/index.html web/app.js web/style.css web/dist/
+	rm -f web/dist/*.js
+	cp web/index.html web/*.js web/style.css web/dist/
 	cp node_modules/hls.js/dist/hls.min.js web/dist/
+	touch $@
+
+# hls.js for the page, eslint for `make check` (package-lock.json).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:

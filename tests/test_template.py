@@ -286,7 +286,7 @@ def test_every_route_is_throttled_and_start_more_strictly():
         assert rate < values["ApiThrottleRate"] and burst < values["ApiThrottleBurst"], key
     # The status route must not throttle the demo page: every session that can be generating at once
     # may poll at the page's fastest pace (until its first segment) within the default rate.
-    page = (REPO / "web" / "app.js").read_text()
+    page = (REPO / "web" / "status-poll.js").read_text()
     fastest_poll_ms = int(re.search(r"const POLL_UNTIL_FIRST_SEGMENT_MS = (\d+);", page).group(1))
     assert values["GenerateReservedConcurrency"] * 1000 / fastest_poll_ms <= values["ApiThrottleRate"]
     assert values["ApiThrottleBurst"] >= values["ApiThrottleRate"]
