@@ -5,12 +5,12 @@ for an unknown or malformed id. Whoever knows the id may cancel (the id is the c
 """
 
 from aws_lambda_powertools.logging import correlation_paths
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Response
 from mangum import Mangum
 
 from audiostream.api.cancel import cancel_session
-from audiostream.api.errors import UnknownTask, install_json_errors
+from audiostream.api.errors import UnknownTask, error_responses, install_json_errors
+from audiostream.api.models import AlreadyEndedBody, Status
 from audiostream.api.status import describe_status
 from audiostream.config import get_settings
 from audiostream.observability import logger, session_log_context, tracer
@@ -22,16 +22,36 @@ install_json_errors(app)
 get_settings()  # a bad setting stops the cold start, naming the variable
 
 
-@app.post("/audiostream/cancel/{task_id}/")
-@app.post("/audiostream/cancel/{task_id}")
-async def cancel(task_id: str) -> JSONResponse:
+@app.post(
+    "/audiostream/cancel/{task_id}/",
+    summary="Stop a session",
+    description=(
+        'The session becomes REVOKED at once ("Task was revoked"); generation stops within a second, publishes '
+        "what it had encoded and closes every playlist with #EXT-X-ENDLIST, so the audio made so far stays "
+        "playable. Anyone who knows the id may cancel (the id is the capability)."
+    ),
+    status_code=202,
+    response_model=Status,
+    response_model_exclude_unset=True,
+    responses={**error_responses(404), 409: {"model": AlreadyEndedBody, "description": AlreadyEndedBody.__doc__}},
+    response_description="Cancelled; the session's status (REVOKED).",
+)
+@app.post(
+    "/audiostream/cancel/{task_id}",
+    status_code=202,
+    response_model=Status,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
+def cancel(task_id: str, response: Response) -> dict:
     if not is_session_id(task_id):
         raise UnknownTask(task_id)
     settings = get_settings()
     media = MediaStore.from_settings(settings)
     with session_log_context(task_id):
         session = cancel_session(task_id, settings, SessionStore.from_settings(settings), media)
-        return JSONResponse(describe_status(session, media), status_code=202, headers={"Cache-Control": "no-store"})
+        response.headers["Cache-Control"] = "no-store"
+        return describe_status(session, media)
 
 
 asgi_handler = Mangum(app, lifespan="off")

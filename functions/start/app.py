@@ -1,12 +1,14 @@
 """POST /audiostream/start/: check the request, record the session, hand it to generate, answer 202."""
 
+from typing import Annotated
+
 from aws_lambda_powertools.logging import correlation_paths
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 from mangum import Mangum
 
-from audiostream.api.errors import install_json_errors
+from audiostream.api.errors import error_responses, install_json_errors, request_body
 from audiostream.api.invoker import get_invoker
+from audiostream.api.models import StartAnswer, StartBody
 from audiostream.api.start import start_answer, start_session
 from audiostream.api.start_request import parse_start_request
 from audiostream.config import get_settings
@@ -18,21 +20,40 @@ app = FastAPI(title="audiostream start", openapi_url=None, docs_url=None, redoc_
 install_json_errors(app)
 get_settings()  # a bad setting stops the cold start, naming the variable
 
+# The body is read as bytes and checked by parse_start_request (size first, then JSON, then each
+# field against StartBody and the deployment's engines), so that every refusal names its field.
+START_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": StartBody.model_json_schema()}}}
+}
 
-# Lambda serves one request per instance at a time, so the blocking AWS calls below hold up nobody.
-@app.post("/audiostream/start/")
-@app.post("/audiostream/start")
-async def start(request: Request) -> JSONResponse:
+
+@app.post(
+    "/audiostream/start/",
+    summary="Start a session",
+    status_code=202,
+    response_model=StartAnswer,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 413, 422, 429, 503),
+    openapi_extra=START_BODY,
+    response_description="The session was recorded and handed to generate.",
+)
+@app.post(
+    "/audiostream/start",
+    status_code=202,
+    response_model=StartAnswer,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
+def start(body: Annotated[bytes, Depends(request_body)]) -> dict:
     settings = get_settings()
-    start_request = parse_start_request(await request.body(), settings)
     session = start_session(
-        start_request,
+        parse_start_request(body, settings),
         settings,
         SessionStore.from_settings(settings),
         MediaStore.from_settings(settings),
         get_invoker(settings),
     )
-    return JSONResponse(start_answer(session, settings), status_code=202)
+    return start_answer(session, settings)
 
 
 asgi_handler = Mangum(app, lifespan="off")

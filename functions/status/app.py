@@ -4,12 +4,12 @@ GET /audiostream/engines/ (what start accepts)."""
 import time
 
 from aws_lambda_powertools.logging import correlation_paths
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Response
 from mangum import Mangum
 
 from audiostream.api.catalog import describe_engines
-from audiostream.api.errors import UnknownTask, install_json_errors
+from audiostream.api.errors import UnknownTask, error_responses, install_json_errors
+from audiostream.api.models import Engines, Status
 from audiostream.api.status import describe_status, stalled_reason
 from audiostream.config import get_settings
 from audiostream.observability import logger, session_log_context, tracer
@@ -22,32 +22,50 @@ install_json_errors(app)
 get_settings()  # a bad setting stops the cold start, naming the variable
 
 
-@app.get("/audiostream/task-status/{task_id}/")
-@app.get("/audiostream/task-status/{task_id}")
-async def task_status(task_id: str) -> JSONResponse:
+@app.get(
+    "/audiostream/task-status/{task_id}/",
+    summary="A session's state and progress",
+    response_model=Status,
+    response_model_exclude_unset=True,
+    responses=error_responses(404),
+    response_description="The session.",
+)
+@app.get(
+    "/audiostream/task-status/{task_id}",
+    response_model=Status,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
+def task_status(task_id: str, response: Response) -> dict:
     if not is_session_id(task_id):
         raise UnknownTask(task_id)
+    settings = get_settings()
+    sessions = SessionStore.from_settings(settings)
     with session_log_context(task_id):
-        session = SessionStore.from_settings(get_settings()).get(task_id)
+        session = sessions.get(task_id)
         if session is None:
             logger.info("status of an unknown session")
             raise UnknownTask(task_id)
-        settings = get_settings()
         if session.media_of and not session.state.ended:  # served from the cache: its source speaks
-            session = following(session, SessionStore.from_settings(settings).get(session.media_of))
+            session = following(session, sessions.get(session.media_of))
         stalled = stalled_reason(
             session, time.time(), settings.timing.stall_seconds, settings.timing.pending_limit_seconds
         )
-        return JSONResponse(
-            describe_status(session, MediaStore.from_settings(settings), stalled), headers={"Cache-Control": "no-store"}
-        )
+        response.headers["Cache-Control"] = "no-store"
+        return describe_status(session, MediaStore.from_settings(settings), stalled)
 
 
-@app.get("/audiostream/engines/")
-@app.get("/audiostream/engines")
-async def engines() -> JSONResponse:
+@app.get(
+    "/audiostream/engines/",
+    summary="What start accepts",
+    response_model=Engines,
+    response_description="Engines, their languages and voices.",
+)
+@app.get("/audiostream/engines", response_model=Engines, include_in_schema=False)
+def engines(response: Response) -> dict:
     """The engines, languages and voices start accepts, for the page's pickers."""
-    return JSONResponse(describe_engines(get_settings()), headers={"Cache-Control": "max-age=300"})
+    response.headers["Cache-Control"] = "max-age=300"
+    return describe_engines(get_settings())
 
 
 asgi_handler = Mangum(app, lifespan="off")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from ..config import Settings
 from ..errors import PublicError
 from ..speech.chunking import has_speakable
 from ..speech.engines import TtsError, default_engine, get_engine, offered_engines
+from .models import StartBody
 
 
 class InvalidRequest(PublicError):
@@ -35,22 +38,26 @@ class StartRequest:
     cache: bool | None = None  # False: generate anew; True: cache a prompt a model expands; None: the default
 
 
-def _optional_string(data: dict, field: str) -> str | None:
-    value = data.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequest(field, f"{field} must be a string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidRequest(field, f"{field} is not valid Unicode text (it contains a lone surrogate)") from None
+def _unicode(field: str, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequest(field, f"{field} is not valid Unicode text (it contains a lone surrogate)") from None
     return value
 
 
-def _words(data: dict, field: str) -> str | None:
-    value = _optional_string(data, field)
-    return value.translate(_CONTROLS_AS_SPACES) if value is not None else None
+def _words(field: str, value: str | None) -> str | None:
+    checked = _unicode(field, value)
+    return checked.translate(_CONTROLS_AS_SPACES) if checked is not None else None
+
+
+def _refusal(invalid: ValidationError) -> InvalidRequest:
+    """The first field the model refused, named as today's answers name it."""
+    field = str(invalid.errors()[0]["loc"][0])
+    if field == "cache":
+        return InvalidRequest(field, "cache must be true or false")
+    return InvalidRequest(field, f"{field} must be a string")
 
 
 def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
@@ -66,8 +73,12 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
         raise InvalidRequest("body", "the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidRequest("body", "the request body must be a JSON object")
+    try:
+        body_fields = StartBody.model_validate(data)
+    except ValidationError as invalid:
+        raise _refusal(invalid) from None
 
-    prompt, text = _words(data, "prompt"), _words(data, "text")
+    prompt, text = _words("prompt", body_fields.prompt), _words("text", body_fields.text)
     if text is not None and not text.strip():
         raise InvalidRequest("text", "text must not be blank")
     if not text and not (prompt and prompt.strip()):
@@ -82,8 +93,8 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if not has_speakable(spoken):
         raise InvalidRequest(spoken_field, f"{spoken_field} has nothing to speak (no letters or digits)")
 
-    lang = (_optional_string(data, "lang") or settings.speech.default_lang).strip().lower()
-    engine_name = _optional_string(data, "engine") or default_engine(lang, settings)
+    lang = (_unicode("lang", body_fields.lang) or settings.speech.default_lang).strip().lower()
+    engine_name = _unicode("engine", body_fields.engine) or default_engine(lang, settings)
     if engine_name not in offered_engines(settings):
         offered = ", ".join(offered_engines(settings))
         raise InvalidRequest("engine", f"unknown engine {engine_name!r}; this service offers: {offered}")
@@ -96,7 +107,7 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     if lang not in languages:
         raise InvalidRequest("lang", f"language {lang!r} is not supported by engine {engine_name!r}")
 
-    voice = _optional_string(data, "voice") or None
+    voice = _unicode("voice", body_fields.voice) or None
     if voice is not None and voice not in voices:
         raise InvalidRequest("voice", f"voice {voice[:64]!r} is not one of engine {engine_name!r}'s voices")
     try:
@@ -104,11 +115,8 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
     except TtsError as error:
         raise InvalidRequest("voice", f"engine {engine_name!r} has no voice for {lang!r}: {error}", 422) from None
 
-    cache = data.get("cache")
-    if cache is not None and not isinstance(cache, bool):
-        raise InvalidRequest("cache", "cache must be true or false")
     return StartRequest(
-        cache=cache,
+        cache=body_fields.cache,
         text=spoken,
         text_given=bool(text),
         lang=lang,
