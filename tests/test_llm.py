@@ -13,7 +13,7 @@ from audiostream.api.start import start_session
 from audiostream.api.start_request import StartRequest
 from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.generation.session_run import run_session
+from audiostream.generation.session_run import SessionRun
 from audiostream.media.hls import PLAYLIST_NAME
 from audiostream.store.media_store import MediaStore
 from audiostream.store.sessions import State
@@ -76,7 +76,7 @@ def test_a_prompt_is_spoken_while_the_model_is_still_writing(model, sessions, me
         record(session_id, update),
     )[1]
 
-    assert run_session(session, words, settings, sessions, timed) is State.SUCCESS
+    assert SessionRun(session, words, settings, sessions, timed).run() is State.SUCCESS
 
     (request,) = model.requests
     assert request["path"] == "/v1/chat/completions" and request["authorization"] == "Bearer sk-test-key"
@@ -130,7 +130,7 @@ def test_a_failing_model_ends_in_failure_keeping_what_was_spoken(model, sessions
     settings = get_settings()
     session, prompt = claimed_prompt_session(sessions, media)
 
-    assert run_session(session, prompt, settings, sessions, media) is State.FAILURE
+    assert SessionRun(session, prompt, settings, sessions, media).run() is State.FAILURE
 
     stored = sessions.get(session.session_id)
     assert words in stored.error, stored.error
@@ -147,7 +147,7 @@ def test_a_failing_model_ends_in_failure_keeping_what_was_spoken(model, sessions
 
 def test_without_a_model_a_prompt_is_spoken_as_written_and_the_status_says_so(settings, sessions, media):
     session, words = claimed_prompt_session(sessions, media, prompt="Tell me a story. About a knight.")
-    assert run_session(session, words, settings, sessions, media) is State.SUCCESS
+    assert SessionRun(session, words, settings, sessions, media).run() is State.SUCCESS
     status = describe_status(sessions.get(session.session_id), media)
     assert status["spoken_as"] == "prompt"
     assert status["spoken_text"] == "Tell me a story. About a knight."
@@ -156,7 +156,7 @@ def test_without_a_model_a_prompt_is_spoken_as_written_and_the_status_says_so(se
 
 def test_text_is_spoken_verbatim_even_with_a_model_configured(model, sessions, media):
     session, words = claimed_prompt_session(sessions, media, text="Exactly these words.")
-    assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
+    assert SessionRun(session, words, get_settings(), sessions, media).run() is State.SUCCESS
     assert model.requests == []
     assert describe_status(sessions.get(session.session_id), media)["spoken_as"] == "text"
 
@@ -170,7 +170,7 @@ def test_in_aws_the_key_comes_from_the_parameter_store(model, sessions, media, m
     )
     model.answer = "A short answer."
     session, words = claimed_prompt_session(sessions, media)
-    assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
+    assert SessionRun(session, words, get_settings(), sessions, media).run() is State.SUCCESS
     assert model.requests[0]["authorization"] == "Bearer sk-from-ssm"
 
 
@@ -178,7 +178,7 @@ def test_the_answer_is_cut_at_the_character_limit(model, sessions, media, monkey
     monkeypatch.setenv("LLM_MAX_CHARS", "200")
     get_settings.cache_clear()
     session, words = claimed_prompt_session(sessions, media)
-    assert run_session(session, words, get_settings(), sessions, media) is State.SUCCESS
+    assert SessionRun(session, words, get_settings(), sessions, media).run() is State.SUCCESS
     spoken = sessions.get(session.session_id).spoken_text
     assert len(spoken) <= 200 and STORY.startswith(spoken[:50])
 
@@ -195,7 +195,7 @@ def test_sentences_that_arrive_while_the_voice_speaks_are_packed_into_one_engine
     engine = RecordingEngine(settings, name="espeak", before_first=lambda: join_thread_named(reader))
     offer_engine("espeak", lambda _settings: engine)
 
-    assert run_session(session, prompt, settings, sessions, media) is State.SUCCESS
+    assert SessionRun(session, prompt, settings, sessions, media).run() is State.SUCCESS
 
     assert engine.texts[0] == "Hi there."  # the first chunk alone, as soon as it was written
     assert engine.texts[1:] == ["Hi there. " * 29 + "Hi there.", "Hi there. " * 28 + "Hi there."]

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from audiostream import aws
 from audiostream.generation.invocation import generate
-from audiostream.generation.session_run import run_session
+from audiostream.generation.session_run import SessionRun
 from audiostream.media.hls import PLAYLIST_NAME
 from audiostream.speech.chunking import split_into_chunks
 from audiostream.speech.engines import get_engine
@@ -265,7 +265,7 @@ def test_every_playlist_written_names_only_what_was_already_uploaded(settings, s
     event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     session_id = event["session_id"]
     recording = RecordingMediaStore(settings)
-    assert run_session(sessions.claim(session_id), event["text"], settings, sessions, recording) is State.SUCCESS
+    assert SessionRun(sessions.claim(session_id), event["text"], settings, sessions, recording).run() is State.SUCCESS
     counts = [len(playlist.segments) for playlist in recording.playlists]
     assert counts == sorted(counts) and counts[-1] > 5  # the playlist only grows
     assert [playlist.is_endlist for playlist in recording.playlists].count(True) == 1
@@ -276,7 +276,7 @@ def test_a_segment_upload_failure_ends_in_failure_naming_only_uploaded_segments(
     event = started(settings, sessions, media, read_text("three_paragraphs.txt"))
     session_id = event["session_id"]
     recording = RecordingMediaStore(settings, fail_on="audio_003.m4s")
-    assert run_session(sessions.claim(session_id), event["text"], settings, sessions, recording) is State.FAILURE
+    assert SessionRun(sessions.claim(session_id), event["text"], settings, sessions, recording).run() is State.FAILURE
     session = sessions.get(session_id)
     assert session.error == "a storage request (PutObject) failed: InternalError"
     final = playlist_of(settings, session_id)

@@ -4,25 +4,23 @@
 for an unknown or malformed id. Whoever knows the id may cancel (the id is the capability, SECURITY.md).
 """
 
-from aws_lambda_powertools.logging import correlation_paths
-from fastapi import FastAPI, Response
-from mangum import Mangum
+from fastapi import Response
 
 from audiostream.api.cancel import cancel_session
-from audiostream.api.errors import UnknownTask, error_responses, install_json_errors
+from audiostream.api.errors import error_responses
+from audiostream.api.http_app import http_app, known_task_id, lambda_handler, route
 from audiostream.api.models import AlreadyEndedBody, Status
 from audiostream.api.status import describe_status
 from audiostream.config import get_settings
-from audiostream.observability import logger, session_log_context, tracer
+from audiostream.observability import session_log_context
 from audiostream.store.media_store import MediaStore
-from audiostream.store.sessions import SessionStore, is_session_id
+from audiostream.store.sessions import SessionStore
 
-app = FastAPI(title="audiostream cancel", openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
-install_json_errors(app)
-get_settings()  # a bad setting stops the cold start, naming the variable
+app = http_app("audiostream cancel")
 
 
-@app.post(
+@route(
+    app.post,
     "/audiostream/cancel/{task_id}/",
     summary="Stop a session",
     description=(
@@ -32,32 +30,16 @@ get_settings()  # a bad setting stops the cold start, naming the variable
     ),
     status_code=202,
     response_model=Status,
-    response_model_exclude_unset=True,
-    responses={**error_responses(404), 409: {"model": AlreadyEndedBody, "description": AlreadyEndedBody.__doc__}},
     response_description="Cancelled; the session's status (REVOKED).",
-)
-@app.post(
-    "/audiostream/cancel/{task_id}",
-    status_code=202,
-    response_model=Status,
-    response_model_exclude_unset=True,
-    include_in_schema=False,
+    responses={**error_responses(404), 409: {"model": AlreadyEndedBody, "description": AlreadyEndedBody.__doc__}},
 )
 def cancel(task_id: str, response: Response) -> dict:
-    if not is_session_id(task_id):
-        raise UnknownTask(task_id)
     settings = get_settings()
     media = MediaStore.from_settings(settings)
-    with session_log_context(task_id):
+    with session_log_context(known_task_id(task_id)):
         session = cancel_session(task_id, settings, SessionStore.from_settings(settings), media)
         response.headers["Cache-Control"] = "no-store"
         return describe_status(session, media)
 
 
-asgi_handler = Mangum(app, lifespan="off")
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-def handler(event: dict, context) -> dict:
-    return asgi_handler(event, context)
+handler = lambda_handler(app)

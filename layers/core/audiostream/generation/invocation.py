@@ -8,7 +8,7 @@ from ..config import get_settings
 from ..observability import logger, session_log_context
 from ..store.media_store import MediaStore
 from ..store.sessions import SessionStore, is_session_id
-from .session_run import run_session
+from .session_run import SessionRun
 
 
 def generate(event: dict, remaining_seconds: float | None = None) -> dict:
@@ -34,5 +34,5 @@ def generate(event: dict, remaining_seconds: float | None = None) -> dict:
         deadline = None
         if remaining_seconds is not None:
             deadline = time.monotonic() + remaining_seconds - settings.timing.finish_margin_seconds
-        state = run_session(session, text, settings, sessions, MediaStore.from_settings(settings), deadline)
+        state = SessionRun(session, text, settings, sessions, MediaStore.from_settings(settings), deadline).run()
         return {"session_id": session_id, "outcome": state.value}

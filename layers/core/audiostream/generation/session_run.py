@@ -63,19 +63,6 @@ def describe_error(error: BaseException) -> str:
     return "an internal error stopped the generation; the service's logs have the details"
 
 
-@tracer.capture_method
-def run_session(
-    session: Session,
-    text: str,
-    settings: Settings,
-    sessions: SessionStore,
-    media: MediaStore,
-    deadline: float | None = None,
-) -> State:
-    """Speak ``text`` as the audio of a session already claimed (in PROGRESS); answer its final state."""
-    return SessionRun(session, text, settings, sessions, media, deadline).run()
-
-
 class SessionRun:
     """``text`` is the words, or the prompt when the request gave no ``text``; ``deadline``
     (time.monotonic()) is when to stop speaking and close the stream, ahead of Lambda's timeout.
@@ -92,13 +79,8 @@ class SessionRun:
         deadline: float | None = None,
         ready: ReadyEncoder = READY,
     ):
-        self.session = session
-        self.text = text
-        self.settings = settings
-        self.sessions = sessions
-        self.media = media
-        self.deadline = deadline
-        self.ready = ready
+        self.session, self.text, self.deadline = session, text, deadline
+        self.settings, self.sessions, self.media, self.ready = settings, sessions, media, ready
         self.crew = Crew()
         self.spoken: list[str] = []
         self.recipe: EncoderRecipe | None = None
@@ -113,6 +95,7 @@ class SessionRun:
     def session_id(self) -> str:
         return self.session.session_id
 
+    @tracer.capture_method
     def run(self) -> State:
         try:
             engine = self._start(get_engine(self.session.engine, self.settings))

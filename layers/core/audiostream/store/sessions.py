@@ -100,18 +100,25 @@ class SessionUpdate:
     """The fields generate and the drain change on a session; None leaves a field as it is.
     Typed, so that a misspelt name fails where it is written instead of being stored and never read."""
 
+    # While it runs: what was spoken and listed, and a sign of life.
     chunk_count: int | None = None
     chunks_total: int | None = None
     segments: int | None = None
     duration: float | None = None
     first_segment_at: float | None = None
+    """Unix time the playlist first named a segment."""
     progress: int | None = None
-    spoken_as: str | None = None
-    spoken_text: str | None = None
     heartbeat_at: float | None = None
+    """Written while nothing else is, so that silence means the invocation died (status: stalled)."""
+    # Once it has begun speaking, then with its final state: how and what it spoke, what it left.
+    spoken_as: str | None = None
+    """``text``, ``prompt`` (spoken as written: no model configured) or ``llm``."""
+    spoken_text: str | None = None
     error: str | None = None
     transcript: bool | None = None
+    """transcript.json is stored."""
     download: bool | None = None
+    """audio.m4a, the file to keep, is stored."""
 
     def changes(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
