@@ -18,8 +18,8 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
-# One loader for every session: reading the service models is most of what creating a client costs
-# (about 75 of 95 ms for DynamoDB and S3 together), and a reset should not pay it again.
+# One loader for every session: reading the service models is most of what creating a client costs,
+# and a reset should not pay it again.
 _MODEL_LOADER = botocore.loaders.create_loader()
 
 

@@ -5,9 +5,9 @@ segment would be ~170 writes for five minutes of speech. Reports are merged and 
 thread (never on the speaking path): the first at once, later ones at most every ``interval`` seconds,
 so a client polling every second sees fresh figures at a fraction of the writes. The exception is the
 first report that names segments: a page waits for it to start its player, so it is written at once
-(held back by the interval, first sound came about 0.4 s after the first segment was listed). Writes
-are best effort:
-a lost one is corrected by the next, and only a session that is no longer in PROGRESS stops the work.
+(held back by the interval, it delayed the first sound by most of that interval). Writes are best
+effort: a lost one is corrected by the next, and only a session that is no longer in PROGRESS stops
+the work.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The encoder's input on a thread of its own: each piece of speech is levelled and written to ffmpeg
 while the engine makes the next.
 
-On the speaking thread the leveller came between every two sentences: a tenth of hibari's own time
-(0.33 s of CPU for five minutes of speech), added to the session's. numpy and onnxruntime release the
+On the speaking thread the leveller came between every two sentences, adding its time to the
+engine's (about a tenth of the neural voice's; the README's Performance section). numpy and onnxruntime release the
 GIL while they compute, so the engine and the leveller run on two cores. The queue is short: the
 engine waits rather than running far ahead of ffmpeg, and a session that fails has little left to
 write.

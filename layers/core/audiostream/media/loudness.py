@@ -28,9 +28,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from threadpoolctl import threadpool_limits
 
 # The true-peak filter is one small matrix product per piece. numpy's OpenBLAS would split it over
-# every core and then keep its threads spinning, taking the cores the engine and ffmpeg run on:
-# hibari made five minutes of speech in 3.7 s instead of 2.7 s beside it. One thread does the product
-# in about 2 ms.
+# every core and then keep its threads spinning, taking the cores the engine and ffmpeg run on (the
+# neural voice slowed by a third beside it); one thread does the product in a few milliseconds.
 threadpool_limits(limits=1, user_api="blas")
 
 # True peak after the limiter; the AAC encoder adds up to about 2 dB at 64 kbit/s.

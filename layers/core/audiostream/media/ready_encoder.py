@@ -1,12 +1,11 @@
 """An encoder already running when a session is claimed.
 
 A new ffmpeg spends most of the time to the first segment starting up (loading its libraries, its
-codecs' tables): its first part was written 73-85 ms after the first PCM it was given, against 20 ms
-for an ffmpeg that had been started earlier and was waiting on its input (medians of 10, espeak-ng's
-first chunk). So every session, once it has ended, starts the ffmpeg of the next one. A warm Lambda
-instance keeps it, frozen with the instance between invocations, and the next session on that
-instance writes into it at once; the first session of an instance, or one of another recipe (another
-engine's sample rate), starts its own.
+codecs' tables); one started earlier and waiting on its input writes its first part several times
+sooner (the README's Performance section has the figures). So every session, once it has ended,
+starts the ffmpeg of the next one. A warm Lambda instance keeps it, frozen with the instance between
+invocations, and the next session on that instance writes into it at once; the first session of an
+instance, or one of another recipe (another engine's sample rate), starts its own.
 
 One encoder waits at a time, in its own working directory; it costs an idle process (a few MB, no
 CPU) and is ended when the process exits.

@@ -4,8 +4,8 @@ Every synthesis loads a fresh copy of the library and unloads it afterwards. The
 from one synthesis to the next (the phase of its pitch flutter and waveform, the C library's random
 numbers for breathy and Klatt voices), so a copy used twice speaks the same text with other bytes; the
 program starts afresh each time, and so does a fresh copy: the bytes are the program's. Loading costs a
-few milliseconds, far less than starting the program. (Each unload loses about 3 KB that libespeak-ng
-never frees: its voice list's index and an unused audio device object.)
+fraction of starting the program. (Each unload loses a few kilobytes that libespeak-ng never frees:
+its voice list's index and an unused audio device object.)
 
 The library is one set of globals, so one synthesis at a time in a process (``_LOCK``).
 """

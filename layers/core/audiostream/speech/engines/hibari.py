@@ -78,7 +78,7 @@ def _sha256(path: Path) -> str:
 
 @cache
 def _matches(path: Path, size: int, modified_ns: int, sha256: str) -> bool:
-    """Whether the file hashes to ``sha256`` (once per file version: 8 MB take about 20 ms)."""
+    """Whether the file hashes to ``sha256`` (once per file version: hashing the model takes a while)."""
     return _sha256(path) == sha256
 
 
