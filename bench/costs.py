@@ -55,7 +55,7 @@ def price(name: str) -> float:
 
 def cost_of(per_minute: dict, architecture: str = "x86_64") -> dict:
     """Dollars for 1,000 minutes of audio, by item, from one engine's per-minute counts (see
-    bench/run.py measure_costs for what each count is)."""
+    bench/measurements/per_minute.py for what each count is)."""
     gb_second = price(f"lambda_gb_second_{architecture}")
     lambda_seconds = (
         per_minute["generate_billed_s"] * MEMORY_GB["generate"]
