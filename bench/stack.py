@@ -14,6 +14,7 @@ import m3u8
 import psutil
 import requests
 
+from audiostream.config import StorageSettings
 from devstack.launcher import start_dev_stack, stop_dev_stack
 
 
@@ -42,6 +43,11 @@ class LocalStack:
         self.url, self.process = self.stack.url, self.stack.process
         self.http = requests.Session()
         self.storage_url = self.stack.storage_url()
+        if self.storage_url is None:
+            self.stop()
+            raise RuntimeError("the local stack named no storage server of its own")
+        # Where the stack keeps media: its settings, read from the same environment it was given.
+        self.storage = StorageSettings()
 
     def stored_objects(self, session_id: str) -> dict[str, int]:
         """Name and size of every object the session stored."""
@@ -49,7 +55,8 @@ class LocalStack:
             "s3", endpoint_url=self.storage_url, region_name="us-east-1",
             aws_access_key_id="bench", aws_secret_access_key="bench",
         )  # fmt: skip
-        listed = s3.list_objects_v2(Bucket="audiostream-media", Prefix=f"media/hls/{session_id}/")
+        prefix = f"{self.storage.media_prefix}/{session_id}/"
+        listed = s3.list_objects_v2(Bucket=self.storage.media_bucket, Prefix=prefix)
         return {item["Key"].rsplit("/", 1)[-1]: item["Size"] for item in listed.get("Contents", [])}
 
     def storage_counts(self) -> dict:

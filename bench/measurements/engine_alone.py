@@ -8,9 +8,8 @@
   until ffmpeg has written its last segment. The model load is not timed: the stack loads it once per
   process, before any session.
 
-Both pipes hold 1 MiB, as the stack's encoder input does (audiostream.encoder): through a default
-64 KiB pipe the engine waits for ffmpeg at every sentence, and that limit would be slower than the
-stack itself (hibari | ffmpeg: 4.3 s against 2.8 s for the five-minute text).
+Both pipes hold what the stack's encoder input holds (``INPUT_PIPE_BYTES``): through a default pipe
+the engine would wait for ffmpeg at every sentence, and that limit would be slower than the stack.
 """
 
 from __future__ import annotations
@@ -25,16 +24,14 @@ from pathlib import Path
 
 from plan import BENCH, REPO
 
-from audiostream.encoder import HlsEncoder
+from audiostream.encoder import INPUT_PIPE_BYTES, HlsEncoder
 
-INPUT_PIPE_BYTES = 1 << 20  # as audiostream.encoder widens ffmpeg's input
 ALONE = {"espeak": "espeak-ng | ffmpeg", "hibari": "hibari (Hibari.stream) | ffmpeg"}
 
 
 def ffmpeg_hls(input_options: list[str], folder: str) -> list[str]:
-    """The stack's own encoder command (audiostream.encoder: AAC 64k with its coder, 44.1 kHz, 2 s fMP4
-    segments), reading ``input_options`` from stdin instead of raw PCM, so that the limit and the
-    stack encode alike."""
+    """The stack's own encoder command (audiostream.encoder's, with its defaults), reading
+    ``input_options`` from stdin instead of raw PCM, so that the limit and the stack encode alike."""
     command = HlsEncoder(Path(folder), 22050).command
     start = command.index("-f")  # the raw-PCM input options, up to and including "-i pipe:0"
     end = command.index("pipe:0") + 1

@@ -8,7 +8,7 @@ import math
 import statistics
 import time
 
-from costs import cost_of, hosted_costs
+from costs import MEDIA_KEPT_DAYS, cost_of, hosted_costs
 from plan import Plan, text
 from stack import LocalStack
 
@@ -70,7 +70,7 @@ def measure_costs(stack: LocalStack, spoken: str, engine: str, audio_per_wall: f
             "player_bytes": sum(played.values()) / minutes,
             "player_requests": (len(played) + reloads) / minutes,
             "playlists": playlists,
-            "kept_days": 7,  # MediaExpirationDays' default: the lifecycle rule's
+            "kept_days": MEDIA_KEPT_DAYS,
             "characters": len(spoken) / minutes,
         },
     }

@@ -10,7 +10,9 @@ from pathlib import Path
 from plan import Plan, text
 from stats import spread
 
-from .engine_alone import INPUT_PIPE_BYTES, ffmpeg_hls
+from audiostream.encoder import INPUT_PIPE_BYTES
+
+from .engine_alone import ffmpeg_hls
 
 
 def raw_first_segment_seconds(spoken: str) -> float:
