@@ -86,7 +86,10 @@ def main(description: str) -> None:
         for engine in engines:
             print(f"requests, CPU and bytes per minute of audio, and their price ({engine})...", flush=True)
             per_wall = results[engine]["throughput"]["audio_per_wall"]
-            results[engine]["costs"] = measure_engine_costs(stack, plan, engine, per_wall)
+            # Polled as the page polled in chromium: its median waits, in seconds.
+            waits = results[engine]["browser"]["status_poll_wait"]
+            poll_waits_s = (waits["until_a_segment"]["p50_ms"] / 1000, waits["after_a_segment"]["p50_ms"] / 1000)
+            results[engine]["costs"] = measure_engine_costs(stack, plan, engine, per_wall, poll_waits_s)
         for engine in engines:
             print(f"how time and memory grow with the text and with sessions at once ({engine})...", flush=True)
             results[engine]["scaling"] = measure_scaling(stack, plan, engine)

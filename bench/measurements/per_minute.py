@@ -1,5 +1,5 @@
-"""What a minute of audio costs: one session as the page runs it (its status polled at the page's
-rate), counted: the storage requests, the stack's CPU, what is stored; and
+"""What a minute of audio costs: one session as the page runs it (its status polled as often as the
+page polled it in chromium), counted: the storage requests, the stack's CPU, what is stored; and
 their price for 1,000 minutes (bench/costs.py), on either architecture, beside hosted voices'."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from costs import MEDIA_KEPT_DAYS, cost_of, hosted_costs
 from plan import Plan, text
 from stack import LocalStack
 
-PAGE_POLL_SECONDS = (0.1, 1.0)  # web/app.js: until the status names a segment, then
 
-
-def measure_costs(stack: LocalStack, spoken: str, engine: str, audio_per_wall: float) -> dict:
+def measure_costs(
+    stack: LocalStack, spoken: str, engine: str, audio_per_wall: float, poll_waits_s: tuple[float, float]
+) -> dict:
     """One session as the page runs it (its status polled at the page's rate, no other request),
-    counted: the storage requests, the stack's CPU, what is stored. Per minute of audio."""
+    counted: the storage requests, the stack's CPU, what is stored. Per minute of audio.
+    ``poll_waits_s``: the page's wait after a status answer, until one names a segment and after."""
     time.sleep(0.5)  # the previous session's last writes
     before, cpu_before = stack.storage_counts(), stack.cpu_seconds()
     started, start_s = stack.start(spoken, engine)
@@ -29,7 +30,7 @@ def measure_costs(stack: LocalStack, spoken: str, engine: str, audio_per_wall: f
         polls += 1
         if status["state"] in ("SUCCESS", "FAILURE", "REVOKED"):
             break
-        time.sleep(PAGE_POLL_SECONDS[status.get("segments", 0) > 0])
+        time.sleep(poll_waits_s[status.get("segments", 0) > 0])
     if status["state"] != "SUCCESS" or status.get("engine") != engine:
         raise RuntimeError(f"the counted session ended {status['state']} ({status.get('engine')})")
     cpu = stack.cpu_seconds() - cpu_before
@@ -76,13 +77,15 @@ def measure_costs(stack: LocalStack, spoken: str, engine: str, audio_per_wall: f
     }
 
 
-def measure_engine_costs(stack: LocalStack, plan: Plan, engine: str, audio_per_wall: float) -> dict:
+def measure_engine_costs(
+    stack: LocalStack, plan: Plan, engine: str, audio_per_wall: float, poll_waits_s: tuple[float, float]
+) -> dict:
     """The counted session of the long text and of the first-segment text (about a minute), each with
     its price for 1,000 minutes (bench/costs.py), on either architecture, beside hosted voices'."""
     measured = {}
     for label, name in (("long", plan.long_text), ("short", plan.first_segment_text)):
         spoken = f"{text(name)} ({label}, {time.time():.3f})"
-        counted = measure_costs(stack, spoken, engine, audio_per_wall)
+        counted = measure_costs(stack, spoken, engine, audio_per_wall, poll_waits_s)
         per_minute = counted["per_minute"]
         counted["dollars_per_1000_minutes"] = {arch: cost_of(per_minute, arch) for arch in ("x86_64", "arm64")}
         counted["hosted_per_1000_minutes"] = hosted_costs(per_minute["characters"])

@@ -146,6 +146,14 @@ def breakdown_table(results: dict) -> str:
             row.append(f"{steps[name]:.0f}" if name in steps else "")
         cells.append((*row, OWNERS[name]))
     cells.append(("the raw limit (espeak-ng | ffmpeg)", f"{results['raw_limit']['p50_ms']:.0f}", *[""] * len(engines)))
+    waits = [results[engine]["browser"]["status_poll_wait"] for engine in engines]
+    cells.append(
+        (
+            "the page's wait to poll again, until a segment / after",
+            *[f"{wait['until_a_segment']['p50_ms']:.0f} / {wait['after_a_segment']['p50_ms']:.0f}" for wait in waits],
+            "the page (the costs below poll as it does)",
+        )
+    )
     return aligned(cells)
 
 
