@@ -18,7 +18,8 @@ def first_segment_after_start(stack: LocalStack, spoken: str, engine: str, cache
 
 
 def one_long_session(stack: LocalStack, spoken: str, engine: str) -> dict:
-    """A whole session: its wall time, its audio, and when each segment was first listed."""
+    """A whole session: its wall time, its audio, when each segment was first listed, and the playlist's
+    target duration (the longest a segment may be)."""
     began = time.perf_counter()
     started, _ = stack.start(spoken, engine)
     listed: dict[str, float] = {}
@@ -41,4 +42,5 @@ def one_long_session(stack: LocalStack, spoken: str, engine: str) -> dict:
         "audio_s": status["duration"],
         "listed_at_s": [listed[name] for name in order],
         "durations_s": [durations[name] for name in order],
+        "target_duration_s": playlist.target_duration,
     }

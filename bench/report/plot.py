@@ -59,10 +59,9 @@ def draw_timelines(
         axes.plot(numbers, needed, label="needed by a listener who starts at once", color="#b3261e", linewidth=2)
         axes.plot(numbers, listed, label="listed in the playlist (available)", color="#2454c7", linewidth=2)
         axes.fill_between(numbers, listed, needed, color="#2454c7", alpha=0.08)
-        durations = timeline["durations_s"]
         axes.set_xlabel(
-            f"seconds into the stream (each segment's start: the first {durations[0]:.0f} s alone, "
-            f"then up to {max(durations[1:], default=durations[0]):.0f} s)"
+            f"seconds into the stream (each segment's start: the first {timeline['durations_s'][0]:.0f} s alone, "
+            f"then up to {timeline['target_duration_s']} s)"
         )
         axes.set_ylabel("seconds after the start request")
         ahead = all(at <= need + 1e-9 for at, need in zip(listed, needed, strict=True))
