@@ -1,6 +1,6 @@
 """The demo page in headless chromium: where the time from the click to the first sound goes.
 
-Used by `make bench` (20 clicks) and by the page's tests (tests/test_page.py). Every step is in
+Used by `make bench` and by the page's tests (tests/test_page.py). Every step is in
 milliseconds after the click, read from the page (``window.audiostream.steps``) except when the first
 segment was listed, which the session's status says on the server's clock (``first_segment_at``;
 the browser and the stack share this machine's clock).
@@ -38,7 +38,7 @@ STEPS = (
 OWNERS = {
     "startAnswered": "the start request (item, cache claim, playlists)",
     "firstSegmentListed": "generate: claim, speech, ffmpeg, uploads",
-    "statusNamedASegment": "the page's status poll (every 100 ms until a segment)",
+    "statusNamedASegment": "the page's status poll (its wait to poll again: below)",
     "multivariantPlaylistLoaded": "hls.js: master.m3u8 (loaded at the start answer)",
     "audioPlaylistLoaded": "hls.js: audio.m3u8",
     "initLoaded": "hls.js: init.mp4",

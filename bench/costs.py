@@ -7,6 +7,9 @@ the figures are what the work costs once they are used up.
 
 from __future__ import annotations
 
+import yaml
+from plan import REPO
+
 # (price, unit, source)
 PRICES = {
     "lambda_gb_second_x86_64": (
@@ -44,9 +47,31 @@ HOSTED = {
         "platform.openai.com/docs/models/gpt-4o-mini-tts",
     ),
 }
-# The template's memory sizes (template.yaml), in GB.
-MEMORY_GB = {"generate": 1769 / 1024, "start": 512 / 1024, "status": 256 / 1024}
 MINUTES = 1000
+
+
+def _template() -> dict:
+    """template.yaml; its CloudFormation tags (!Ref, !If, ...) read as None: only plain values are used."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)
+
+
+def _memory_gb(template: dict, function: str) -> float:
+    size = template["Resources"][function]["Properties"].get(
+        "MemorySize", template["Globals"]["Function"]["MemorySize"]
+    )
+    return size / 1024
+
+
+TEMPLATE = _template()
+# The functions' memory sizes in the template, in GB.
+MEMORY_GB = {name: _memory_gb(TEMPLATE, f"{name.capitalize()}Function") for name in ("generate", "start", "status")}
+# How long media is kept: the lifecycle rule's days (MediaExpirationDays' default).
+MEDIA_KEPT_DAYS = TEMPLATE["Parameters"]["MediaExpirationDays"]["Default"]
 
 
 def price(name: str) -> float:
@@ -55,7 +80,7 @@ def price(name: str) -> float:
 
 def cost_of(per_minute: dict, architecture: str = "x86_64") -> dict:
     """Dollars for 1,000 minutes of audio, by item, from one engine's per-minute counts (see
-    bench/run.py measure_costs for what each count is)."""
+    bench/measurements/per_minute.py for what each count is)."""
     gb_second = price(f"lambda_gb_second_{architecture}")
     lambda_seconds = (
         per_minute["generate_billed_s"] * MEMORY_GB["generate"]

@@ -56,6 +56,9 @@ def test_the_benchmark_runs_and_reports_every_figure_for_each_engine(tmp_path):
         # The click's steps happen in order, and the browser's first sound is after the first segment.
         steps = section["browser"]["steps_p50_ms"]
         assert steps["startAnswered"] <= steps["firstSegmentListed"] <= steps["audioPlaylistLoaded"] <= steps["playing"]
+        # The page's waits between status polls, as chromium saw them: the counted session polls so.
+        waits = section["browser"]["status_poll_wait"]
+        assert 0 < waits["until_a_segment"]["p50_ms"] < waits["after_a_segment"]["p50_ms"]
         # Every request counted: generate wrote the segments, their captions and the closing playlists.
         counted = section["costs"]["long"]
         requests = counted["storage_requests"]
