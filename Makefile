@@ -34,6 +34,7 @@ test: sysdeps browser venv tools web
 	npx --no-install eslint web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Three workers on two cores: much of a test's time is spent waiting on espeak-ng, ffmpeg and loopback servers.
@@ -41,6 +42,7 @@ check: sysdeps venv node_modules/.installed
 	npx --no-install eslint web
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 3 -m "not ($(SLOW))" $(PYTEST_ARGS)
 
 bench: sysdeps browser venv web

@@ -5,13 +5,20 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .lambda_runtime import Handler
 
 FUNCTIONS_DIR = Path(os.environ.get("FUNCTIONS_DIR", Path(__file__).resolve().parents[1] / "functions"))
 
 
-def load_handler(function: str, functions_dir: Path = FUNCTIONS_DIR):
+def load_handler(function: str, functions_dir: Path = FUNCTIONS_DIR) -> Handler:
     path = Path(functions_dir) / function / "app.py"
     spec = importlib.util.spec_from_file_location(f"audiostream_function_{function}", path)
+    if spec is None or spec.loader is None:  # a path ending in .py always has a spec with a loader
+        raise ImportError(f"no module at {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.handler
+    handler: Handler = module.handler
+    return handler

@@ -18,7 +18,9 @@ from .client_sessions import Hold, give_back_start_hold, take_start_hold
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[dict, Any], Any]
+# An event as Lambda hands it to a handler (parsed JSON); a handler takes it with a context.
+Event = dict[str, Any]
+Handler = Callable[[Event, Any], Any]
 
 
 @dataclass
@@ -36,7 +38,7 @@ class LocalLambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
-def on_failure_record(request_payload: dict, error: BaseException) -> dict:
+def on_failure_record(request_payload: Event, error: BaseException) -> dict[str, Any]:
     """The record Lambda sends to an on-failure destination when an invocation raised."""
     return {
         "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 1},
@@ -45,7 +47,7 @@ def on_failure_record(request_payload: dict, error: BaseException) -> dict:
     }
 
 
-def sqs_event(*bodies: dict) -> dict:
+def sqs_event(*bodies: dict[str, Any]) -> Event:
     """An SQS event as Lambda's poller hands it to a function, one record per message body."""
     return {
         "Records": [
@@ -75,7 +77,7 @@ class LocalInvoker:
         self.on_failure = on_failure
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="generate")
 
-    def invoke(self, event: dict) -> None:
+    def invoke(self, event: Event) -> None:
         hold = take_start_hold()
         try:
             self.pool.submit(self._run, json.loads(json.dumps(event)), hold)
@@ -84,7 +86,7 @@ class LocalInvoker:
                 give_back_start_hold(hold)
             raise
 
-    def _run(self, event: dict, hold: Hold | None = None) -> None:
+    def _run(self, event: Event, hold: Hold | None = None) -> None:
         try:
             self.handler(event, LocalLambdaContext())
         except Exception as error:

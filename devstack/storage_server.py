@@ -26,6 +26,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wsgiref.types import InputStream, StartResponse, WSGIApplication, WSGIEnvironment
 
 
 class OneRequestAtATime:
@@ -36,11 +40,11 @@ class OneRequestAtATime:
     application is handed the request whole. The answer is produced in full under the lock: a lazy one
     could otherwise read state that the next request is already changing."""
 
-    def __init__(self, app: Callable):
+    def __init__(self, app: WSGIApplication):
         self.app = app
         self.lock = threading.Lock()
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         environ["wsgi.input"] = io.BytesIO(_read_body(environ))
         with self.lock:
             answer = self.app(environ, start_response)
@@ -58,12 +62,12 @@ class RequestCounter:
 
     PATH = "/_requests"
 
-    def __init__(self, app: Callable):
+    def __init__(self, app: WSGIApplication):
         self.app = app
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == self.PATH and environ.get("REQUEST_METHOD") == "GET":
             with self.lock:
                 body = json.dumps(dict(self.counts)).encode()
@@ -74,7 +78,7 @@ class RequestCounter:
         return self.app(environ, start_response)
 
 
-def _billed_as(environ: dict) -> str:
+def _billed_as(environ: WSGIEnvironment) -> str:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return f"dynamodb {target.rsplit('.', 1)[-1]}"
@@ -86,8 +90,8 @@ def _billed_as(environ: dict) -> str:
     return f"s3 {method} {suffix}"
 
 
-def _read_body(environ: dict) -> bytes:
-    stream = environ["wsgi.input"]
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    stream: InputStream = environ["wsgi.input"]
     if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's stream ends where the body does
         return stream.read()
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -132,7 +136,7 @@ def _die_with_parent() -> Callable[[], None] | None:
 
 def start_storage_server(
     host: str, port: int = 0, timeout: float = 30.0, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen, str]:
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server in a child process; answers the process and its endpoint URL. ``env`` adds
     variables for moto (for example ``INITIAL_NO_AUTH_ACTION_COUNT``)."""
     # The child imports this package, wherever the caller found it.
@@ -147,15 +151,17 @@ def start_storage_server(
     )
     # Its first line is the port it listens on: no port picked here that another process could take
     # first, and no polling.
-    with process.stdout:
-        said = process.stdout.readline() if select.select([process.stdout], [], [], timeout)[0] else b""
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
+    with stdout:
+        said = stdout.readline() if select.select([stdout], [], [], timeout)[0] else b""
     if not said.strip().isdigit():
         stop_storage_server(process)
         raise RuntimeError(f"the storage server did not start on {host}:{port}")
     return process, f"http://{host}:{int(said)}"
 
 
-def stop_storage_server(process: subprocess.Popen) -> None:
+def stop_storage_server(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 import boto3
 import botocore.loaders
@@ -37,13 +38,14 @@ _creating = threading.Lock()
 _side_by_side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aws-request")
 
 
-def client(service: str):
+# boto3 builds its clients' classes at run time and has no type information here: a client is Any.
+def client(service: str) -> Any:
     with _creating:  # two threads asking at once get one client, created once
         return _client(service)
 
 
 @cache
-def _client(service: str):
+def _client(service: str) -> Any:
     config = Config(
         retries={"mode": "standard", "max_attempts": 4},
         connect_timeout=5,
@@ -54,15 +56,15 @@ def _client(service: str):
     return _new_session().client(service, config=config)
 
 
-def s3():
+def s3() -> Any:
     return client("s3")
 
 
-def dynamodb():
+def dynamodb() -> Any:
     return client("dynamodb")
 
 
-def lambda_():
+def lambda_() -> Any:
     return client("lambda")
 
 

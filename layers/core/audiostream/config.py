@@ -9,7 +9,7 @@ variable, instead of a 500 on the first request.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -173,10 +173,12 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls) -> Settings:
-        problems, values = [], {}
+        problems: list[str] = []
+        values: dict[str, Any] = {}  # one group of its own type per field
         for name, field in cls.model_fields.items():
+            group = cast(type[_FromEnvironment], field.annotation)  # every field is a group of variables
             try:
-                values[name] = field.annotation()  # each group reads its own variables
+                values[name] = group()  # each group reads its own variables
             except ValidationError as invalid:
                 problems.extend(describe_invalid(invalid))
         if problems:

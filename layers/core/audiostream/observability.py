@@ -32,15 +32,15 @@ class session_log_context:
     def __init__(self, session_id: str):
         self.session_id = session_id
 
-    def __enter__(self):
+    def __enter__(self) -> session_log_context:
         logger.thread_safe_append_keys(session_id=self.session_id)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         logger.thread_safe_remove_keys(["session_id"])
 
 
-def iterated_in_session_log_context(session_id: str, items: Iterable) -> Iterator:
+def iterated_in_session_log_context[T](session_id: str, items: Iterable[T]) -> Iterator[T]:
     """``items``, with the session's id on the log lines written while each is made, in whichever
     thread iterates them (the keys of session_log_context belong to one thread)."""
     with session_log_context(session_id):

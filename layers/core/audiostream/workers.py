@@ -107,7 +107,7 @@ class Crew:
     def __enter__(self) -> Crew:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def alive(self) -> list[str]:

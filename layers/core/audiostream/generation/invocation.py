@@ -11,10 +11,11 @@ from ..store.sessions import SessionStore, is_session_id
 from .session_run import SessionRun
 
 
-def generate(event: dict, remaining_seconds: float | None = None) -> dict:
+def generate(event: object, remaining_seconds: float | None = None) -> dict[str, str]:
     """Claim the session and run it. A duplicate delivery finds it claimed and touches nothing.
     ``remaining_seconds`` is what the invocation has left (Lambda's context tells it)."""
-    session_id = event.get("session_id") if isinstance(event, dict) else None
+    payload = event if isinstance(event, dict) else {}  # an event of another shape is rejected below
+    session_id = payload.get("session_id")
     if not isinstance(session_id, str) or not is_session_id(session_id):
         # Retrying a malformed event cannot help, so it is dropped with a log line, not raised.
         logger.error("generate event without a valid session_id: %r", event)
@@ -26,7 +27,7 @@ def generate(event: dict, remaining_seconds: float | None = None) -> dict:
         if session is None:
             logger.info("session is not PENDING (a duplicate delivery or an unknown id): nothing to do")
             return {"session_id": session_id, "outcome": "skipped"}
-        text = event.get("text")
+        text = payload.get("text")
         if not isinstance(text, str):
             # Claimed all the same, so that the session ends as FAILURE (nothing to speak) at once.
             logger.error("generate event without its text")

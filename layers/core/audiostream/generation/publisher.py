@@ -180,7 +180,8 @@ class SegmentPublisher(Worker):
         if not self.published:
             return self._waiting[:1]
         longest = self.target_duration + _ROUNDS_TO_TARGET
-        parts, seconds = [], 0.0
+        parts: list[Segment] = []
+        seconds = 0.0
         for part in self._waiting:
             if parts and seconds + part.duration > longest:
                 return parts
@@ -216,9 +217,11 @@ class SegmentPublisher(Worker):
 
     def _upload_captions(self) -> None:
         """The WebVTT segment of each uploaded segment that has none yet: the cues heard in it."""
+        captions = self.captions
+        assert captions is not None, "a subtitle playlist is written only for a session with captions"
         begins = sum(segment.duration for segment in self.published[: self._captioned])
         for index in range(self._captioned, len(self.published)):
             ends = begins + self.published[index].duration
-            cues = self.captions.between(begins, ends)
+            cues = captions.between(begins, ends)
             self.media.put_captions(self.session_id, subtitle_name(index), render_vtt(cues))
             begins, self._captioned = ends, index + 1

@@ -8,6 +8,8 @@ with ``#EXT-X-ENDLIST`` over the segments it already names (all uploaded, by the
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import get_settings
 from ..media.hls import close_playlist, media_playlists
 from ..observability import MetricUnit, emit_metric, logger, session_log_context
@@ -15,7 +17,7 @@ from ..store.media_store import MediaStore
 from ..store.sessions import SessionStore, SessionUpdate, State, TransitionRefused, is_session_id
 
 
-def failure_reason(record: dict) -> str:
+def failure_reason(record: dict[str, Any]) -> str:
     """The public sentence for a failed invocation; Lambda's own message (request ids, an exception's
     text) is logged, not shown."""
     condition = (record.get("requestContext") or {}).get("condition")
@@ -29,7 +31,7 @@ def failure_reason(record: dict) -> str:
     return f"generation stopped unexpectedly: {kind or condition or 'the invocation failed'}"
 
 
-def end_failed_invocation(record: dict) -> str:
+def end_failed_invocation(record: dict[str, Any]) -> str:
     """End the session of one on-failure record; answers what was done."""
     session_id = (record.get("requestPayload") or {}).get("session_id")
     if not isinstance(session_id, str) or not is_session_id(session_id):

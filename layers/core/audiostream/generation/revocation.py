@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Generator, Iterable
+from enum import Enum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -21,11 +21,17 @@ from ..observability import logger
 from ..store.sessions import SessionStore, State
 from ..workers import FOREIGN_CALL_JOIN_SECONDS, Crew, Worker
 
-T = TypeVar("T")
-
 CHECK_SECONDS = 0.5  # how often the watch reads the state: a cancel is noticed within this
 _LOOK_SECONDS = 0.05  # how often a speaker waiting for the next item looks at the watch
-_END = object()
+
+
+class _End(Enum):
+    """What a maker hands over after its last item."""
+
+    END = "end"
+
+
+_END = _End.END
 
 
 class Revoked(Exception):
@@ -56,7 +62,7 @@ class RevocationWatch(Worker):
         if self.revoked.is_set():
             raise Revoked
 
-    def each(self, items: Iterable[T], name: str, crew: Crew) -> Iterator[T]:
+    def each[T](self, items: Iterable[T], name: str, crew: Crew) -> Generator[T, None, None]:
         """``items`` as they come, made by a worker of ``crew``; raises Revoked as soon as the watch
         sees the cancel, also while the next item is still being made. Each item is asked for only
         when the speaker wants it, as a plain loop would (a model's chunks are packed at that moment).
@@ -66,30 +72,33 @@ class RevocationWatch(Worker):
         try:
             while True:
                 maker.wanted.release()
-                while True:
-                    self.raise_if_revoked()
-                    try:
-                        item = maker.handed.get(timeout=_LOOK_SECONDS)
-                        break
-                    except queue.Empty:
-                        # The error is set after the maker's last item was handed: raised once all is taken.
-                        if maker.handed.empty():
-                            maker.raise_if_failed()
+                item = self._handed_by(maker)
                 if item is _END:
                     return
                 yield item
         finally:
             maker.close()
 
+    def _handed_by[T](self, maker: _ItemMaker[T]) -> T | _End:
+        """The maker's next item (or the end), looking at the watch while it is being made."""
+        while True:
+            self.raise_if_revoked()
+            try:
+                return maker.handed.get(timeout=_LOOK_SECONDS)
+            except queue.Empty:
+                # The error is set after the maker's last item was handed: raised once all is taken.
+                if maker.handed.empty():
+                    maker.raise_if_failed()
 
-class _ItemMaker(Worker):
+
+class _ItemMaker[T](Worker):
     join_seconds = FOREIGN_CALL_JOIN_SECONDS  # it runs the engine, which may hang
 
-    def __init__(self, items: Iterable, name: str):
+    def __init__(self, items: Iterable[T], name: str):
         super().__init__(name)
         self.items = items
         self.wanted = threading.Semaphore(0)
-        self.handed: queue.SimpleQueue = queue.SimpleQueue()
+        self.handed: queue.SimpleQueue[T | _End] = queue.SimpleQueue()
 
     def _asked(self) -> bool:
         while not self.stopping.is_set():

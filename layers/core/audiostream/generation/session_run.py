@@ -63,6 +63,12 @@ def describe_error(error: BaseException) -> str:
     return "an internal error stopped the generation; the service's logs have the details"
 
 
+def _started[Part](part: Part | None) -> Part:
+    """A part of the run that ``SessionRun._start`` made: the steps that use it come after it."""
+    assert part is not None, "the run was not started"
+    return part
+
+
 class SessionRun:
     """``text`` is the words, or the prompt when the request gave no ``text``; ``deadline``
     (time.monotonic()) is when to stop speaking and close the stream, ahead of Lambda's timeout.
@@ -190,7 +196,7 @@ class SessionRun:
                 raise budget.reached()
         if not self.spoken:
             raise NothingToSpeak("the language model's answer had nothing to speak")
-        self.feed.finish()
+        _started(self.feed).finish()
 
     def _speak_chunk(self, chunk: str, engine: TtsEngine, budget: AudioBudget) -> bool:
         """Feed the encoder each piece of the chunk's speech as the engine makes it; answer whether the
@@ -198,6 +204,7 @@ class SessionRun:
         name = f"speech-{self.session_id[:8]}"
         pieces = self.watch.each(engine.stream(chunk, self.session.lang, self.session.voice), name, self.crew)
         chars = len(chunk)  # the rate estimate counts the chunk's characters once, with its first piece
+        feed, publisher = _started(self.feed), _started(self.publisher)
         try:
             for speech in pieces:
                 fitting = budget.take(speech.pcm, chars)
@@ -205,8 +212,8 @@ class SessionRun:
                 # Timed before ffmpeg has the samples, so a segment's captions are known when it is made.
                 if self.captions is not None:
                     self.captions.add(len(fitting) // 2, chunk, speech.sentences, speech.words)
-                self.feed.put(fitting)
-                self.publisher.raise_if_failed()
+                feed.put(fitting)
+                publisher.raise_if_failed()
                 self.progress.raise_if_refused()
                 if len(fitting) < len(speech.pcm):
                     return True
@@ -216,8 +223,8 @@ class SessionRun:
 
     def _publish_the_rest(self) -> None:
         """Everything fed is encoded and uploaded (a fault here fails the session)."""
-        self.encoder.close()
-        self.publisher.stop()
+        _started(self.encoder).close()
+        _started(self.publisher).stop()
 
     def finish(self, state: State, reason: str | None = None) -> State:
         """End the session in ``state`` (FAILURE with ``reason``), in one order for every ending: what
@@ -238,7 +245,7 @@ class SessionRun:
         self._report(state)
         return state
 
-    def _step(self, strict: bool, failure: str, step: Callable[[], object]) -> object:
+    def _step[R](self, strict: bool, failure: str, step: Callable[[], R]) -> R | None:
         if strict:
             return step()
         try:
@@ -274,7 +281,7 @@ class SessionRun:
         """audio.m4a beside the segments; answers whether it is stored. The stream is whole without it,
         so a file that cannot be made is logged and left out, and the session still succeeds."""
         try:
-            body = remuxed_stream(self.encoder, self.settings.speech.ffmpeg_path)
+            body = remuxed_stream(_started(self.encoder), self.settings.speech.ffmpeg_path)
             self.media.put_download(self.session_id, DOWNLOAD_NAME, body)
         except (DownloadFailed, ClientError, BotoCoreError):
             logger.exception("the file to keep could not be stored")

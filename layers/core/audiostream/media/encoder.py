@@ -12,6 +12,7 @@ import fcntl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ..errors import PublicError
 from ..observability import logger
@@ -112,7 +113,7 @@ class HlsEncoder:
             "0",
             str(self.workdir / _LOCAL_PLAYLIST),
         ]
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._stderr_path = self.workdir / "ffmpeg.log"
 
     def start(self) -> None:
@@ -124,26 +125,27 @@ class HlsEncoder:
         except OSError as error:
             raise EncoderError("ffmpeg could not be started") from error
         try:
-            fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, INPUT_PIPE_BYTES)
+            fcntl.fcntl(self._input().fileno(), fcntl.F_SETPIPE_SZ, INPUT_PIPE_BYTES)
         except OSError:  # a user over the kernel's pipe quota keeps the default: slower, not wrong
             logger.warning("ffmpeg's input pipe could not be widened", extra={"bytes": INPUT_PIPE_BYTES})
 
     def write(self, pcm: bytes) -> None:
+        stdin = self._input()
         try:
-            self._process.stdin.write(pcm)
-            self._process.stdin.flush()
+            stdin.write(pcm)
+            stdin.flush()
         except (BrokenPipeError, ValueError) as error:
-            self._process.wait()
+            self._started().wait()
             raise EncoderError(f"ffmpeg stopped mid-stream ({self._failure()})") from error
 
     def close(self, timeout: float = 60.0) -> None:
         """End the input and wait until ffmpeg has written its last part."""
         try:
-            self._process.stdin.close()
+            self._input().close()
         except BrokenPipeError:
             pass
         try:
-            code = self._process.wait(timeout=timeout)
+            code = self._started().wait(timeout=timeout)
         except subprocess.TimeoutExpired as error:
             self.kill()
             raise EncoderError(f"ffmpeg did not finish within {timeout:g} s") from error
@@ -179,9 +181,20 @@ class HlsEncoder:
     def part_path(self, part: Segment) -> Path:
         return self.workdir / part.name
 
+    def _started(self) -> subprocess.Popen[bytes]:
+        """The ffmpeg process; start() comes first."""
+        assert self._process is not None, "the encoder was not started"
+        return self._process
+
+    def _input(self) -> IO[bytes]:
+        """ffmpeg's standard input, the pipe that start() asks for."""
+        stdin = self._started().stdin
+        assert stdin is not None, "ffmpeg was started without an input pipe"
+        return stdin
+
     def _failure(self) -> str:
         """The exit code, for the public error; ffmpeg's own last words (paths, options) go to the log."""
-        code = self._process.returncode
+        code = self._started().returncode
         try:
             log = self._stderr_path.read_text(errors="replace").strip()
         except OSError:

@@ -17,7 +17,6 @@ from ..workers import Worker
 from .encoder import EncoderError, HlsEncoder
 from .loudness import LoudnessLeveller
 
-_END = object()
 _DEPTH = 4  # pieces (sentences) waiting, at most
 _WAKE_SECONDS = 0.1  # how often a speaker waiting on a full queue looks whether the writer has failed
 # ffmpeg takes a sentence in milliseconds; one that has taken nothing for this long is stuck, and is
@@ -33,7 +32,7 @@ class EncoderFeed(Worker):
         self._encoder = encoder
         self._stall_seconds = stall_seconds
         self._leveller = leveller
-        self._queue: queue.Queue = queue.Queue(maxsize=_DEPTH)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_DEPTH)  # None: the end
 
     def finish_after_fault(self) -> None:
         """Write what was handed over, also when the speaker failed: the audio made before a fault
@@ -58,12 +57,12 @@ class EncoderFeed(Worker):
     def finish(self) -> None:
         """Wait until every piece handed over is levelled and written to the encoder."""
         if self.alive:
-            self._put(_END)
+            self._put(None)
             if not self.join(self._stall_seconds):
                 self._stuck()
         self.raise_if_failed()
 
-    def _put(self, item: object) -> None:
+    def _put(self, item: bytes | None) -> None:
         waited = 0.0
         while True:
             self.raise_if_failed()
@@ -81,5 +80,5 @@ class EncoderFeed(Worker):
         raise EncoderError(f"ffmpeg took no audio for {self._stall_seconds:g} s")
 
     def work(self) -> None:
-        while (pcm := self._queue.get()) is not _END:
+        while (pcm := self._queue.get()) is not None:
             self._encoder.write(self._leveller.level(pcm))

@@ -45,7 +45,9 @@ _MAX_BOOST = 2.0  # what the limiter's loss may be repaid with, at most (6 dB)
 _MEASURED_SECONDS = 30.0
 
 
-def _biquad_response(b: tuple[float, float, float], a: tuple[float, float, float], frequencies, rate: int):
+def _biquad_response(
+    b: tuple[float, float, float], a: tuple[float, float, float], frequencies: np.ndarray, rate: int
+) -> np.ndarray:
     z = np.exp(-2j * np.pi * frequencies / rate)
     return (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
 
@@ -78,7 +80,8 @@ def k_weighting(frequencies: np.ndarray, rate: int) -> np.ndarray:
     high_pass = _biquad_response(
         (1.0, -2.0, 1.0), (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0), frequencies, rate
     )
-    return np.abs(shelf * high_pass) ** 2
+    power: np.ndarray = np.abs(shelf * high_pass) ** 2  # numpy types arithmetic on a bare ndarray as Any
+    return power
 
 
 def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -208,7 +211,8 @@ class LoudnessLeveller:
                 break
             boost = min(_MAX_BOOST, boost / math.sqrt(lost))
             out = limited(wanted * np.float32(boost), self.sample_rate, peaks=peaks * np.float32(boost))
-        return (np.clip(out, -1.0, 32767 / 32768) * 32768.0).round().astype("<i2").tobytes()
+        levelled: bytes = (np.clip(out, -1.0, 32767 / 32768) * 32768.0).round().astype("<i2").tobytes()
+        return levelled
 
 
 def _energy_ratio(after: np.ndarray, before: np.ndarray) -> float:

@@ -99,7 +99,7 @@ class CaptionTimeline:
         """The cues heard, even in part, from ``start`` to ``end`` (seconds into the stream)."""
         return [cue for cue in self.cues if cue.start < end and cue.end > start]
 
-    def transcript(self) -> dict:
+    def transcript(self) -> dict[str, list[dict[str, object]]]:
         """What transcript.json holds: every sentence, with its words where known, in seconds."""
         return {
             "sentences": [

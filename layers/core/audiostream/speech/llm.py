@@ -34,7 +34,8 @@ class LlmError(PublicError):
 @lru_cache(maxsize=4)
 def _key_from_parameter_store(name: str) -> str:
     answer = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)
-    return answer["Parameter"]["Value"]
+    key: str = answer["Parameter"]["Value"]
+    return key
 
 
 def api_key(settings: Settings) -> str:
@@ -107,7 +108,8 @@ def expand_prompt(prompt: str, language: str, settings: Settings, stop_at: float
 
 def _failed(public: str, error: Exception, settings: Settings) -> LlmError:
     """The public sentence as the error; what the provider said, and where, only in the log."""
-    detail = error.body.get("message") if isinstance(getattr(error, "body", None), dict) else None
+    body = getattr(error, "body", None)
+    detail = body.get("message") if isinstance(body, dict) else None
     where = settings.llm.openai_base_url or "the OpenAI API"
     logger.warning("language model failed: %s", public, extra={"detail": detail or str(error), "base_url": where})
     return LlmError(public)

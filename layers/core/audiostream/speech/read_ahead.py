@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..workers import FOREIGN_CALL_JOIN_SECONDS, Worker
 
-_END = object()
 _LOOK_SECONDS = 0.05  # how often a speaker waiting for the model calls ``interrupt``
 
 
@@ -23,7 +22,7 @@ class ReadAhead(Worker):
     def __init__(self, chunks: Iterable[str], name: str = "read-ahead"):
         super().__init__(name)
         self._chunks = chunks
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[str | None] = queue.Queue()  # None: the model is done
 
     def work(self) -> None:
         """Read the model's chunks until it is done or the reader is closed (at the next chunk the
@@ -32,18 +31,18 @@ class ReadAhead(Worker):
             if self.stopping.is_set():
                 return
             self._queue.put(chunk)
-        self._queue.put(_END)
+        self._queue.put(None)
 
     def packed(self, max_chars: int, interrupt: Callable[[], None] = lambda: None) -> Iterator[str]:
         """The chunks in order, each joined with those already waiting behind it, up to ``max_chars``;
         the first stays alone, as short as the chunker made it, so that the voice starts early.
         While it waits for the model, ``interrupt`` is called every few hundredths of a second: what it
         raises (a cancel) ends the wait."""
-        waiting: list = []
+        waiting: list[str | None] = []
         first = True
         while True:
             item = waiting.pop(0) if waiting else self._next(interrupt)
-            if item is _END:
+            if item is None:
                 return
             packed = item
             while not first:
@@ -51,7 +50,7 @@ class ReadAhead(Worker):
                     following = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if following is not _END and len(packed) + 1 + len(following) <= max_chars:
+                if following is not None and len(packed) + 1 + len(following) <= max_chars:
                     packed = f"{packed} {following}"
                 else:
                     waiting.append(following)
@@ -59,7 +58,7 @@ class ReadAhead(Worker):
             first = False
             yield packed
 
-    def _next(self, interrupt: Callable[[], None]) -> object:
+    def _next(self, interrupt: Callable[[], None]) -> str | None:
         while True:
             try:
                 return self._queue.get(timeout=_LOOK_SECONDS)

@@ -51,7 +51,8 @@ class MediaStore:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
             raise
-        return stored["Body"].read().decode()
+        text: str = stored["Body"].read().decode()
+        return text
 
     def put_media(self, session_id: str, name: str, body: bytes) -> None:
         self._put(session_id, name, body, MEDIA_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL)

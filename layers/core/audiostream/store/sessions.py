@@ -138,22 +138,27 @@ if unknown := {f.name for f in fields(SessionUpdate)} - set(_FIELD_TYPES):
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
+# An attribute's value as DynamoDB's low-level API writes it ({"S": "..."}, {"N": "3"}, ...); an item.
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
 
-def _to_attribute(value: Any) -> dict:
+
+def _to_attribute(value: Any) -> AttributeValue:
     if isinstance(value, float):
         value = Decimal(repr(value))
     elif isinstance(value, State):
         value = value.value
-    return _serializer.serialize(value)
+    attribute: AttributeValue = _serializer.serialize(value)
+    return attribute
 
 
-def _to_item(session: Session) -> dict:
+def _to_item(session: Session) -> Item:
     return {
         f.name: _to_attribute(getattr(session, f.name)) for f in fields(Session) if getattr(session, f.name) is not None
     }
 
 
-def _from_item(item: dict) -> Session:
+def _from_item(item: Item) -> Session:
     data = {}
     for name, attribute in item.items():
         if name not in _FIELD_TYPES:
@@ -168,7 +173,8 @@ def _from_item(item: dict) -> Session:
 
 def is_condition_failure(error: ClientError) -> bool:
     """A conditional write refused because the item was not as it expected."""
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code: str | None = error.response.get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
 
 
 class SessionStore:
@@ -268,7 +274,9 @@ class SessionStore:
             {":progress": _to_attribute(State.PROGRESS)},
         )
 
-    def _update(self, session_id: str, changes: dict[str, Any], condition: str, values: dict) -> Session:
+    def _update(
+        self, session_id: str, changes: dict[str, Any], condition: str, values: dict[str, AttributeValue]
+    ) -> Session:
         changes = {**changes, "updated_at": time.time()}
         names = {"#state": "state"}
         assignments = []

@@ -81,3 +81,4 @@ class TtsEngine(Protocol):
 
     def warm(self) -> None:
         """Load now what the first request would otherwise wait for (a model); called at a cold start."""
+        return None  # a body, so that engines without a model need not write one

@@ -10,7 +10,7 @@ import re
 import struct
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import pairwise
 
@@ -96,7 +96,9 @@ def _marks(text: str, synthesis: espeak_library.Synthesis) -> tuple[tuple[Mark, 
     spaces, within a sentence: "你好。再见。" is two words), where they begin in the speech. A sentence
     begins with its first word, which espeak places at the end of the pause before it; the first
     sentence begins the speech."""
-    sentences, tokens, firsts, cursor = split_into_sentences(text), [], [], 0
+    sentences, cursor = split_into_sentences(text), 0
+    tokens: list[tuple[int, int]] = []  # each word's start and end in the text
+    firsts: list[int] = []  # each sentence's first token
     for sentence in sentences:
         start = text.index(sentence, cursor)
         cursor = start + len(sentence)
@@ -108,7 +110,7 @@ def _marks(text: str, synthesis: espeak_library.Synthesis) -> tuple[tuple[Mark, 
     return tuple(map(Mark, starts, sentences)), words
 
 
-def _word_samples(tokens: list[tuple[int, int]], events, total: int) -> list[int]:
+def _word_samples(tokens: list[tuple[int, int]], events: Iterable[espeak_library.Word], total: int) -> list[int]:
     """Where each token begins: at the first word event inside it. espeak reports some words at the
     space before them ("etc. are"), and none for others (the "am" of "I am", a lone "—"): those are
     placed between their neighbours by their share of the characters."""

@@ -110,7 +110,7 @@ def synthesize(library: str, text: str, voice: str, timeout: float) -> Synthesis
     failure: list[BaseException] = []
     line_start, line_sample = 0, 0  # where the line being spoken starts, in characters and samples
 
-    def heard(wav, count, events) -> int:
+    def heard(wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
         nonlocal rate
         try:
             index = 0
@@ -121,7 +121,7 @@ def synthesize(library: str, text: str, voice: str, timeout: float) -> Synthesis
                 elif event.type == _EVENT_SAMPLERATE:
                     rate = event.id.number
                 index += 1
-            if wav and count > 0:
+            if wav and count > 0:  # type: ignore[truthy-bool]  # a NULL pointer is false; typeshed omits __bool__
                 pcm.append(ctypes.string_at(wav, count * 2))
             return 1 if time.monotonic() > deadline else 0
         except BaseException as error:  # noqa: B036 - raised again once the library has stopped
@@ -190,7 +190,7 @@ def _load(library: str) -> ctypes.CDLL:
     return lib
 
 
-def _start(lib: ctypes.CDLL, voice: str, callback) -> None:
+def _start(lib: ctypes.CDLL, voice: str, callback: ctypes._CFunctionType) -> None:  # a _Callback
     """What the program does before it reads the text: the data, the output, the voice."""
     lib.espeak_ng_InitializePath(None)
     context = ctypes.c_void_p()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import time
+from typing import Any
 
 from gtts import gTTS
 from gtts.lang import tts_langs
@@ -20,15 +21,15 @@ ACCENTS = frozenset(
 )
 
 
-class _GttsAt(gTTS):
+class _GttsAt(gTTS):  # type: ignore[misc]  # gTTS has no type information: its class is Any
     """gTTS sending its requests to another batchexecute endpoint (a mirror, a proxy, a test server)."""
 
-    def __init__(self, *args, endpoint: str, **kwargs):
+    def __init__(self, *args: Any, endpoint: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.endpoint = endpoint
 
-    def _prepare_requests(self):
-        prepared = super()._prepare_requests()
+    def _prepare_requests(self) -> list[Any]:  # requests' PreparedRequest objects
+        prepared: list[Any] = super()._prepare_requests()
         for request in prepared:
             request.prepare_url(self.endpoint, None)
         return prepared

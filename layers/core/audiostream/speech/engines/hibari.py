@@ -16,9 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...observability import logger
 from .base import Mark, Speech, TtsEngine, TtsError, package_version
+
+if TYPE_CHECKING:
+    from numpy import ndarray
 
 VERSION = "0.2.1"  # the hibari-tts release these voices and checksums belong to
 
@@ -95,7 +99,7 @@ def _verified_path(name: str) -> Path | None:
 
 
 @cache
-def _model(name: str):
+def _model(name: str) -> Any:  # a hibari.Hibari (hibari has no type information)
     """The loaded, warmed model of a voice: one per process, shared by every session (onnxruntime's
     ``run`` may be called from several threads at once)."""
     path = _verified_path(name)
@@ -117,12 +121,12 @@ def _model(name: str):
 _loading = threading.Lock()
 
 
-def _loaded(name: str):
+def _loaded(name: str) -> Any:
     with _loading:  # two sessions starting at once load the model once
         return _model(name)
 
 
-def _trimmed(wave) -> bytes:
+def _trimmed(wave: ndarray) -> bytes:
     """One sentence's float samples as 16-bit PCM, its leading and trailing near-silence cut short."""
     import numpy as np
 
@@ -130,7 +134,8 @@ def _trimmed(wave) -> bytes:
     if loud.size:
         rate = HibariEngine.sample_rate
         wave = wave[max(0, loud[0] - int(LEAD_SECONDS * rate)) : loud[-1] + int(TAIL_SECONDS * rate)]
-    return (np.clip(wave, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    pcm: bytes = (np.clip(wave, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()  # numpy's Any, typed
+    return pcm
 
 
 class HibariEngine(TtsEngine):

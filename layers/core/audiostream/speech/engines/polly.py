@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -18,11 +19,20 @@ from .base import Mark, Speech, TtsEngine, TtsError
 MAX_REQUEST_CHARS = 2900
 
 
+class _Voice(TypedDict):
+    """What is read here of a voice that DescribeVoices lists (it says more: Gender, Name, ...)."""
+
+    Id: str
+    LanguageCode: str
+    LanguageName: str
+
+
 @lru_cache(maxsize=4)
-def _voices(engine_type: str) -> tuple[dict, ...]:
+def _voices(engine_type: str) -> tuple[_Voice, ...]:
     """Every voice that speaks with ``engine_type`` (standard, neural, ...), in a stable order."""
     polly = aws.client("polly")
-    voices, token = [], None
+    voices: list[_Voice] = []
+    token = None
     while True:
         page = polly.describe_voices(Engine=engine_type, **({"NextToken": token} if token else {}))
         voices += page["Voices"]
@@ -55,7 +65,7 @@ class PollyEngine(TtsEngine):
     def version(self) -> str:
         return f"polly {self.engine_type}"
 
-    def _voice_list(self) -> tuple[dict, ...]:
+    def _voice_list(self) -> tuple[_Voice, ...]:
         try:
             return _voices(self.engine_type)
         except (ClientError, BotoCoreError) as error:
@@ -102,12 +112,13 @@ class PollyEngine(TtsEngine):
                 continue
             yield Speech(pcm, *self._marks(piece, voice_id))
 
-    def _request(self, text: str, voice_id: str, **output) -> bytes:
+    def _request(self, text: str, voice_id: str, **output: str | list[str]) -> bytes:
         try:
             answer = aws.client("polly").synthesize_speech(
                 Text=text, VoiceId=voice_id, Engine=self.engine_type, **output
             )
-            return answer["AudioStream"].read()
+            audio: bytes = answer["AudioStream"].read()
+            return audio
         except (ClientError, BotoCoreError) as error:
             logger.warning("Polly failed", extra={"detail": str(error)})
             raise TtsError(f"Polly could not speak the text ({_code_of(error)})") from error
