@@ -37,7 +37,7 @@ def is_outside_setting(name: str) -> bool:
 @dataclass
 class DevStack:
     url: str  # without the trailing slash
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     log: Path  # everything the stack printed
 
     def storage_url(self, timeout: float = 5.0) -> str | None:

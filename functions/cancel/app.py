@@ -4,6 +4,8 @@
 for an unknown or malformed id. Whoever knows the id may cancel (the id is the capability, SECURITY.md).
 """
 
+from typing import Any
+
 from fastapi import Response
 
 from audiostream.api.cancel import cancel_session
@@ -33,7 +35,7 @@ app = http_app("audiostream cancel")
     response_description="Cancelled; the session's status (REVOKED).",
     responses={**error_responses(404), 409: {"model": AlreadyEndedBody, "description": AlreadyEndedBody.__doc__}},
 )
-def cancel(task_id: str, response: Response) -> dict:
+def cancel(task_id: str, response: Response) -> dict[str, Any]:
     settings = get_settings()
     media = MediaStore.from_settings(settings)
     with session_log_context(known_task_id(task_id)):

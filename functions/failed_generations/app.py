@@ -3,9 +3,12 @@ invocation that died (timeout, crash, out of memory) or never ran; its session i
 with a closed playlist. A record that cannot be handled is reported alone and retried by SQS."""
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audiostream.config import get_settings
 from audiostream.generation.recovery import end_failed_invocation
@@ -23,5 +26,5 @@ def end_session_of(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict, context) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=end_session_of, processor=processor, context=context)

@@ -1,6 +1,6 @@
 """POST /audiostream/start/: check the request, record the session, hand it to generate, answer 202."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 
@@ -31,7 +31,7 @@ START_BODY = {"required": True, "content": {"application/json": {"schema": Start
     responses=error_responses(400, 413, 422, 429, 503),
     openapi_extra={"requestBody": START_BODY},
 )
-def start(body: Annotated[bytes, Depends(request_body)]) -> dict:
+def start(body: Annotated[bytes, Depends(request_body)]) -> dict[str, Any]:
     settings = get_settings()
     session = start_session(
         parse_start_request(body, settings),

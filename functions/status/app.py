@@ -2,6 +2,7 @@
 GET /audiostream/engines/ (what start accepts)."""
 
 import time
+from typing import Any
 
 from fastapi import Response
 
@@ -27,7 +28,7 @@ app = http_app("audiostream status")
     response_description="The session.",
     responses=error_responses(404),
 )
-def task_status(task_id: str, response: Response) -> dict:
+def task_status(task_id: str, response: Response) -> dict[str, Any]:
     settings = get_settings()
     sessions = SessionStore.from_settings(settings)
     with session_log_context(known_task_id(task_id)):
@@ -50,7 +51,7 @@ def task_status(task_id: str, response: Response) -> dict:
     response_model=Engines,
     response_description="Engines, their languages and voices.",
 )
-def engines(response: Response) -> dict:
+def engines(response: Response) -> dict[str, Any]:
     """The engines, languages and voices start accepts, for the page's pickers."""
     response.headers["Cache-Control"] = "max-age=300"
     return describe_engines(get_settings())

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import Any
+
 from ..config import Settings
 from ..observability import logger
 from ..speech.engines import TtsError, default_engine, get_engine, offered_engines
 
 
-def describe_engines(settings: Settings) -> dict:
+def describe_engines(settings: Settings) -> dict[str, Any]:
     """Each usable engine with its languages, its voices and ``default_for``: the languages it speaks
     when a request names no engine (TTS_ENGINE's engines claim their languages best first)."""
-    engines, claimed = [], set()
-    usable: dict[str, tuple] = {}
+    engines: list[dict[str, Any]] = []
+    claimed: set[str] = set()
+    usable: dict[str, tuple[Mapping[str, str], Collection[str]]] = {}
     for name in offered_engines(settings):
         engine = get_engine(name, settings)
         try:
@@ -25,14 +29,15 @@ def describe_engines(settings: Settings) -> dict:
         if name in usable:
             default_for[name] = sorted(set(usable[name][0]) - claimed)
             claimed |= set(usable[name][0])
-    for name, (languages, voices) in usable.items():
+    for name, (offered_languages, offered_voices) in usable.items():
         engines.append(
             {
                 "name": name,
                 "languages": [
-                    {"code": code, "name": languages[code]} for code in sorted(languages, key=languages.__getitem__)
+                    {"code": code, "name": offered_languages[code]}
+                    for code in sorted(offered_languages, key=offered_languages.__getitem__)
                 ],
-                "voices": sorted(voices),
+                "voices": sorted(offered_voices),
                 "default_for": default_for[name],
             }
         )

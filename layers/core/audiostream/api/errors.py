@@ -60,8 +60,10 @@ class UnknownTask(PublicError):
         super().__init__(f"no task with id {task_id[:64]!r}")
 
 
-def error_response(status: int, message: str, field: str | None = None, headers: dict | None = None) -> JSONResponse:
-    body = {"error": message}
+def error_response(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, object] = {"error": message}
     if field:
         body["field"] = field
     return JSONResponse(body, status_code=status, headers=headers)

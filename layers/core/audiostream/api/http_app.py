@@ -15,6 +15,8 @@ from ..observability import logger, tracer
 from ..store.sessions import is_session_id
 from .errors import UnknownTask, install_json_errors
 
+Endpoint = Callable[..., Any]
+
 
 def http_app(title: str) -> FastAPI:
     """An app whose paths are API Gateway's (no redirects between /x and /x/), with no docs routes:
@@ -25,12 +27,14 @@ def http_app(title: str) -> FastAPI:
     return app
 
 
-def route(register: Callable[..., Callable], path: str, **options: Any) -> Callable[[Callable], Callable]:
+def route(
+    register: Callable[..., Callable[[Endpoint], Endpoint]], path: str, **options: Any
+) -> Callable[[Endpoint], Endpoint]:
     """The route at ``path`` and at ``path`` without its last slash (API Gateway routes both); only
     the first is described. ``register`` is the app's ``get`` or ``post``."""
     options.setdefault("response_model_exclude_unset", True)
 
-    def registered(endpoint: Callable) -> Callable:
+    def registered(endpoint: Endpoint) -> Endpoint:
         register(path, **options)(endpoint)
         register(path.rstrip("/"), **{**options, "include_in_schema": False})(endpoint)
         return endpoint
@@ -45,14 +49,15 @@ def known_task_id(task_id: str) -> str:
     return task_id
 
 
-def lambda_handler(app: FastAPI) -> Callable[[dict, Any], dict]:
+def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The function's handler: API Gateway's payload 2.0 events through Mangum, logged with the
     request's correlation id and traced."""
     asgi_handler = Mangum(app, lifespan="off")
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler
-    def handler(event: dict, context: Any) -> dict:
-        return asgi_handler(event, context)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = asgi_handler(event, context)
+        return answer
 
     return handler

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from .. import aws
 from ..config import Settings
 
 
 class Invoker(Protocol):
-    def invoke(self, event: dict) -> None: ...
+    def invoke(self, event: dict[str, Any]) -> None: ...
 
 
 class LambdaInvoker:
     def __init__(self, function_name: str):
         self.function_name = function_name
 
-    def invoke(self, event: dict) -> None:
+    def invoke(self, event: dict[str, Any]) -> None:
         aws.lambda_().invoke(
             FunctionName=self.function_name, InvocationType="Event", Payload=json.dumps(event).encode()
         )

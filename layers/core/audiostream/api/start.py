@@ -4,6 +4,7 @@ or, for words the content cache holds, a session that plays the stream already m
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -33,7 +34,7 @@ class StartFailed(PublicError):
 NOT_STARTED = "generation could not be started; please try again"
 
 
-def generate_event(session_id: str, text: str) -> dict:
+def generate_event(session_id: str, text: str) -> dict[str, Any]:
     """What generate is invoked with: the words ride in the event, not in the session's item."""
     return {"session_id": session_id, "text": text}
 
@@ -92,7 +93,7 @@ def cacheable_key(request: StartRequest, settings: Settings) -> str | None:
     return cache_key(request.text, request.engine, version, request.voice, request.lang, settings, expanded)
 
 
-def _new_session(session_id: str, request: StartRequest, **fields) -> Session:
+def _new_session(session_id: str, request: StartRequest, **fields: Any) -> Session:
     return Session(
         session_id=session_id,
         text_given=request.text_given,
@@ -154,7 +155,7 @@ def _end_unstarted(
         logger.exception("could not close the playlist of a session that never started")
 
 
-def start_answer(session: Session, settings: Settings) -> dict:
+def start_answer(session: Session, settings: Settings) -> dict[str, Any]:
     answer = {
         "session_id": session.session_id,
         "task_id": session.session_id,

@@ -89,7 +89,7 @@ def parse_start_request(body: bytes, settings: Settings) -> StartRequest:
                 field, f"{field} is {len(value)} characters long; the limit is {settings.limits.max_text_chars}"
             )
 
-    spoken_field, spoken = ("text", text) if text else ("prompt", prompt)
+    spoken_field, spoken = ("text", text) if text else ("prompt", prompt or "")
     if not has_speakable(spoken):
         raise InvalidRequest(spoken_field, f"{spoken_field} has nothing to speak (no letters or digits)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from ..media.hls import DOWNLOAD_NAME, MULTIVARIANT_NAME, SUBTITLES_PLAYLIST_NAME, TRANSCRIPT_NAME
 from ..store.media_store import MediaStore
@@ -37,12 +38,12 @@ def stalled_reason(session: Session, now: float, stall_seconds: float, pending_l
     return None
 
 
-def describe_status(session: Session, media: MediaStore, stalled: str | None = None) -> dict:
+def describe_status(session: Session, media: MediaStore, stalled: str | None = None) -> dict[str, Any]:
     """The answer for ``session``; ``stalled`` (see stalled_reason) reports it as FAILURE."""
     if stalled is not None:
         session = dataclasses.replace(session, state=State.FAILURE, error=stalled)
     media_id = session.media_of or session.session_id  # a cached session plays another's files
-    answer = {
+    answer: dict[str, Any] = {
         "task_id": session.session_id,
         "session_id": session.session_id,
         "state": session.state.value,
