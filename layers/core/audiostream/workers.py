@@ -3,39 +3,38 @@ asks it to stop (``close``) and joins it, and hands an error raised in it to tha
 (``raise_if_failed``).
 
 A ``Crew`` is that owner's list: it starts each worker and, when it closes, closes and joins them in
-the reverse order of their start, so that nothing a run started outlives it unnoticed. Each worker
-says how long its owner waits for it (``join_seconds``). A worker that calls code which may hang
-(an engine making speech, a model's stream) waits briefly: one still inside such a call then is
-left behind, named in the log and in ``Crew.left_behind``, rather than holding up the session's
-end; it is closed, so it stops as soon as the call returns, and as a daemon it keeps no process alive.
+the reverse order of their start, so that nothing a run started outlives it unnoticed. A worker
+that calls code which may hang (an engine making speech, a model's stream) makes each such call
+inside ``foreign_call()``. One found inside such a call when it is closed is left behind at once,
+named in the log and in ``Crew.left_behind``, rather than holding up the session's end: it makes no
+further call, ends as soon as this one returns, and as a daemon keeps no process alive. Any other
+worker is joined (for up to ``JOIN_SECONDS``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 from .observability import logger
 
-JOIN_SECONDS = 10.0  # how long a crew waits for one of its own workers once asked to stop
-# How long it waits for a worker inside a foreign call (an engine, a model's stream) that may hang:
-# short, so that a cancel still ends the session within a second.
-FOREIGN_CALL_JOIN_SECONDS = 0.2
+JOIN_SECONDS = 10.0  # how long a crew waits for a worker once asked to stop
 
 
 class Worker:
     """A thread with one owner. Subclasses implement ``work`` and return from it soon after
     ``stopping`` is set (or earlier, when their work is done)."""
 
-    join_seconds = JOIN_SECONDS
-
     def __init__(self, name: str):
         self.name = name
         self.stopping = threading.Event()
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        # Guards stopping against in_call, so that a closed worker enters no further foreign call.
+        self._calls = threading.Lock()
+        self.in_call = False
 
     def work(self) -> None:
         raise NotImplementedError
@@ -45,7 +44,27 @@ class Worker:
 
     def close(self) -> None:
         """Ask the worker to stop; it returns from ``work`` at its next look."""
-        self.stopping.set()
+        with self._calls:
+            self.stopping.set()
+
+    @contextmanager
+    def foreign_call(self) -> Iterator[bool]:
+        """Around a call that may hang; yields False (make no call) once the worker is closed."""
+        with self._calls:
+            if self.stopping.is_set():
+                entered = False
+            else:
+                entered = self.in_call = True
+        try:
+            yield entered
+        finally:
+            with self._calls:
+                self.in_call = False
+
+    def busy_elsewhere(self) -> bool:
+        """Closed while inside a foreign call: it ends when that call returns."""
+        with self._calls:
+            return self.stopping.is_set() and self.in_call
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the thread has ended (or ``timeout``); answers whether it has."""
@@ -115,7 +134,7 @@ class Crew:
 
     def _stop(self, worker: Worker) -> None:
         worker.close()
-        if not worker.join(worker.join_seconds):
+        if worker.busy_elsewhere() or not worker.join(JOIN_SECONDS):
             self.left_behind.append(worker.name)
             logger.warning(
                 "a worker of the run is still busy after it was asked to stop", extra={"worker": worker.name}

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..observability import logger
 from ..store.sessions import SessionStore, State
-from ..workers import FOREIGN_CALL_JOIN_SECONDS, Crew, Worker
+from ..workers import Crew, Worker
 
 CHECK_SECONDS = 0.5  # how often the watch reads the state: a cancel is noticed within this
 _LOOK_SECONDS = 0.05  # how often a speaker waiting for the next item looks at the watch
@@ -92,7 +92,7 @@ class RevocationWatch(Worker):
 
 
 class _ItemMaker[T](Worker):
-    join_seconds = FOREIGN_CALL_JOIN_SECONDS  # it runs the engine, which may hang
+    """Runs the engine, which may hang: each item is made inside ``foreign_call``."""
 
     def __init__(self, items: Iterable[T], name: str):
         super().__init__(name)
@@ -110,7 +110,11 @@ class _ItemMaker[T](Worker):
         source = iter(self.items)
         try:
             while self._asked():
-                self.handed.put(next(source, _END))
+                with self.foreign_call() as calling:
+                    if not calling:
+                        return
+                    item = next(source, _END)
+                self.handed.put(item)
         finally:
             close = getattr(source, "close", None)
             if close is not None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable, Iterable, Iterator
 
-from ..workers import FOREIGN_CALL_JOIN_SECONDS, Worker
+from ..workers import Worker
 
 _LOOK_SECONDS = 0.05  # how often a speaker waiting for the model calls ``interrupt``
 
 
 class ReadAhead(Worker):
-    join_seconds = FOREIGN_CALL_JOIN_SECONDS  # it reads the model's stream, which may stall
+    """Reads the model's stream, which may stall: each chunk is read inside ``foreign_call``."""
 
     def __init__(self, chunks: Iterable[str], name: str = "read-ahead"):
         super().__init__(name)
@@ -27,9 +27,14 @@ class ReadAhead(Worker):
     def work(self) -> None:
         """Read the model's chunks until it is done or the reader is closed (at the next chunk the
         source gives). A failure reaches the speaker once it has had every chunk before it."""
-        for chunk in self._chunks:
-            if self.stopping.is_set():
-                return
+        chunks = iter(self._chunks)
+        while True:
+            with self.foreign_call() as calling:
+                if not calling:
+                    return
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
             self._queue.put(chunk)
         self._queue.put(None)
 
