@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/b
 # The slow groups (pytest markers, see pytest.ini) that `make check` leaves out.
 SLOW := stack or build or browser or recognition
 
-.PHONY: help run test check bench deploy sysdeps browser venv tools web clean
+.PHONY: help run test check bench deploy sysdeps browser venv tools web lock clean
 
 help:
 	@echo "make run    start the local stack (demo page, API, generation, embedded storage)"
@@ -26,6 +26,7 @@ help:
 	@echo "make check  lint and the fast tests, for the inner loop (no dev stack, no build, no browser)"
 	@echo "make bench  measure the local stack (bench/results/latest.json, latest.png; about 2 minutes)"
 	@echo "make deploy build and deploy to AWS with SAM, then upload the demo page (DEPLOY_ARGS=--guided the first time)"
+	@echo "make lock   after changing a pin in a requirements*.txt file: write the .lock files (hashes) again"
 
 run: sysdeps venv web
 	$(PY) -m devstack
@@ -73,19 +74,20 @@ browser:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt layers/neural/requirements.txt
+# Every dependency from the lock file, each file checked against its hash (make lock writes them).
+$(VENV)/.installed: requirements-dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (on PATH or under pyenv)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
 # SAM CLI, cfn-lint and checkov, in a virtual environment of their own.
 tools: $(TOOLS)/.installed
 
-$(TOOLS)/.installed: requirements-tools.txt
+$(TOOLS)/.installed: requirements-tools.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (on PATH or under pyenv)"; exit 1; }
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-tools.lock
 	touch $@
 
 web: web/dist/.built
@@ -102,6 +104,10 @@ web/dist/.built: web/index.html web/*.js web/style.css node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# After changing a pin in a requirements*.txt file: resolve every .lock file again (PyPI only).
+lock: tools
+	$(TOOLS)/bin/python scripts/lock.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam web/dist node_modules .pytest_cache test-output

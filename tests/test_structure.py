@@ -8,6 +8,8 @@ import sys
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+import pytest
+
 from support.paths import REPO
 
 PACKAGE = REPO / "layers" / "core" / "audiostream"
@@ -178,3 +180,48 @@ def test_every_distribution_imported_directly_is_declared_and_pinned():
             names = {name.lower().replace("_", "-") for name in distributions.get(root, [root])}
             allowed = {**core, **neural} if path == NEURAL_ENGINE else core
             assert names & set(allowed), f"{path.name} imports {root}, but none of {names} is pinned for its layer"
+
+
+LOCKS = {
+    "requirements-dev.txt": "requirements-dev.lock",
+    "requirements-tools.txt": "requirements-tools.lock",
+    "layers/core/requirements.txt": "layers/core/requirements.lock",
+    "layers/neural/requirements.txt": "layers/neural/requirements.lock",
+}
+_LOCKED = re.compile(r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+) \\$")
+
+
+def locked(lock: Path) -> dict[str, tuple[str, int]]:
+    """Each locked distribution's version and how many hashes it carries."""
+    found: dict[str, tuple[str, int]] = {}
+    name = None
+    for line in lock.read_text().splitlines():
+        if match := _LOCKED.match(line):
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            found[name] = (match.group(2), 0)
+        elif name and line.strip().startswith("--hash=sha256:"):
+            found[name] = (found[name][0], found[name][1] + 1)
+        elif line.strip() and not line.startswith("#"):
+            raise AssertionError(f"{lock.name}: unexpected line {line!r}")
+    return found
+
+
+@pytest.mark.parametrize("requirements, lock", LOCKS.items())
+def test_every_pin_is_in_its_lock_file_with_hashes(requirements, lock):
+    """The .lock files (make lock) are what every install uses, with --require-hashes: each names the
+    .txt file's versions, and every distribution in it has its hashes."""
+    entries = locked(REPO / lock)
+    lines = [line.split("#")[0].strip() for line in (REPO / requirements).read_text().splitlines()]
+    pins = [line for line in lines if line and not line.startswith("-r ")]
+    declared = {re.sub(r"[-_.]+", "-", pin.split("==")[0].split("[")[0]).lower(): pin.split("==")[1] for pin in pins}
+    for name, version in declared.items():
+        assert name in entries, f"{name} is pinned in {requirements} but not locked: run make lock"
+        assert entries[name][0] == version, f"{name}: {version} in {requirements}, {entries[name][0]} in {lock}"
+    assert all(hashes for _version, hashes in entries.values()), f"{lock} has entries without hashes"
+
+
+def test_the_core_layer_locks_the_versions_the_tests_run():
+    dev, core = locked(REPO / "requirements-dev.lock"), locked(REPO / "layers" / "core" / "requirements.lock")
+    assert {name: version for name, (version, _) in core.items()} == {name: dev[name][0] for name in core}, (
+        "the core layer's lock differs from requirements-dev.lock: run make lock"
+    )
