@@ -1,6 +1,8 @@
 // @ts-check
 // One session as the page follows it, from the start answer until the next Start: its status polls,
 // its player, its caption track, and everything they registered or scheduled, which destroy() ends.
+// Longer than the page's other modules (about 350 lines) on purpose: whatever a session registers or
+// schedules is owned here, so that destroy() can end all of it.
 
 import { ENDED, getTranscript, postCancel } from "./api.js";
 import { clearCaption, findCaptionTrack, markSaidWords, plainText, showCaption } from "./captions.js";

@@ -8,6 +8,10 @@ one order whatever the ending. Whatever goes wrong, the session ends in a clear 
 is closed with ``#EXT-X-ENDLIST`` and names only uploaded segments (the audio made before the fault
 stays playable), the item says FAILURE with a readable ``error``, and nothing is raised that would
 make Lambda retry a session that has already ended.
+
+The module is longer than most (about 330 lines) on purpose: starting, speaking and ending are kept
+in the one class that owns the parts they share, so that no state travels between them as
+parameters and the ending's order is written once.
 """
 
 from __future__ import annotations
