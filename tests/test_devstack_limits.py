@@ -206,6 +206,18 @@ def test_a_busy_kept_alive_connection_is_closed_once_older_than_the_timeout(sett
     assert engines.count >= 2  # the same connection served several requests before it was closed
 
 
+def test_answers_leave_without_waiting_for_nagles_algorithm(settings, web_dir):
+    # An answer leaves in two writes (head, then body): with Nagle's algorithm the body would wait for
+    # the client's delayed acknowledgement of the head, up to 40 ms a request on a kept-alive connection.
+    with serving(settings, {"status": Calls()}, web_dir) as origin:
+        with connect(origin) as client:
+            client.sendall(b"GET /audiostream/engines/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert answer_on(client)[0].status == 200
+            (connection,) = origin.server.server_state.connections
+            served = connection.transport.get_extra_info("socket")
+            assert served.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
 # ------------------------------------------------------------------ connections
 
 
