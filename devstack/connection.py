@@ -83,6 +83,7 @@ class Connection(H11Protocol):
         self.expires = math.inf
         self._request_timer: asyncio.TimerHandle | None = None
         self._write_timer: asyncio.TimerHandle | None = None
+        self._closing: _HalfClosingTransport | None = None
         app = self.app
 
         async def app_with_connection(scope, receive, send) -> None:
@@ -95,7 +96,8 @@ class Connection(H11Protocol):
         return self.loop.time() > self.expires
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_HalfClosingTransport(transport, self))
+        self._closing = _HalfClosingTransport(transport, self)
+        super().connection_made(self._closing)  # type: ignore[arg-type]
         transport.pause_reading()  # until it has a place
         self.places.enter(self)
 
@@ -121,8 +123,8 @@ class Connection(H11Protocol):
         super().on_response_complete()
 
     def data_received(self, data: bytes) -> None:
-        if isinstance(self.transport, _HalfClosingTransport) and self.transport.lingering:
-            self.transport.drop(data)
+        if self._closing is not None and self._closing.lingering:
+            self._closing.drop(data)
         else:
             super().data_received(data)
 
