@@ -25,13 +25,13 @@ import asyncio
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, request_response
+from starlette.routing import request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,20 +67,25 @@ class LocalOrigin:
         self.client_sessions = client_sessions or ClientSessions(local.local_sessions_per_client)
         # One call per connection at most: as many workers as connections are served at once.
         self.functions = FunctionWorkers(local.local_max_connections)
-        media_prefix = "/" + settings.storage.media_prefix
-        self.app = EdgeRules(
-            Starlette(
-                routes=[
-                    Mount(API_PREFIX.rstrip("/"), request_response(self._api)),
-                    Mount(media_prefix, request_response(self._media)),
-                    Mount("/", Page(directory=Path(local.web_dir), html=True, check_dir=False)),
-                ],
-                exception_handlers={Exception: _internal_error},
-            )
-        )
+        self.media_prefix = "/" + settings.storage.media_prefix + "/"
+        self.api = request_response(self._api)
+        self.media = request_response(self._media)
+        self.page = Page(directory=Path(local.web_dir), html=True, check_dir=False)
+        self.app = EdgeRules(ServerErrorMiddleware(self._route, handler=_internal_error))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # By the path as sent, as API Gateway and CloudFront match it. (Starlette's router matches the
+        # decoded path, where none of its patterns matches a path with an escaped newline in it.)
+        path = _raw_path(scope)
+        if path.startswith(API_PREFIX):
+            await self.api(scope, receive, send)
+        elif path.startswith(self.media_prefix):
+            await self.media(scope, receive, send)
+        else:
+            await self.page(scope, receive, send)
 
     def close(self) -> None:
         self.functions.close()
@@ -191,7 +196,7 @@ class EdgeRules:
 
 
 class Page(StaticFiles):
-    """The demo page's folder, never cached without asking (``no-cache``), and a JSON 404."""
+    """The demo page's folder, never cached without asking (``no-cache``); refusals in JSON."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -201,9 +206,8 @@ class Page(StaticFiles):
         try:
             response = await super().get_response(path, scope)
         except HTTPException as error:
-            if error.status_code != 404:
-                raise
-            return JSONResponse({"error": f"nothing at {_raw_path(scope)}"}, 404)
+            message = f"nothing at {_raw_path(scope)}" if error.status_code == 404 else error.detail
+            return JSONResponse({"error": message}, error.status_code, error.headers)
         response.headers["Cache-Control"] = "no-cache"
         return response
 
