@@ -217,8 +217,8 @@ _FRAMING = ("content-length", "connection", "transfer-encoding")
 
 
 def _capitalized(name: bytes) -> bytes:
-    """A header's name as HTTP/1.1 servers write it (Content-Type), as the old origin did; Starlette
-    writes them in lower case."""
+    """A header's name as HTTP/1.1 servers write it (Content-Type). Starlette writes them in lower
+    case, and a client that takes the names as written (a dict of the headers) would miss them."""
     return b"-".join(part.capitalize() for part in name.split(b"-"))
 
 
