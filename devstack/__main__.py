@@ -18,8 +18,9 @@ from audiostream.config import SettingsError, get_settings
 from .client_sessions import ClientSessions
 from .functions import load_handler
 from .lambda_runtime import LocalInvoker
+from .origin import LocalOrigin
 from .resources import ensure_resources
-from .server import LocalOrigin
+from .server import OriginServer
 from .settings import dev_stack_settings
 from .storage_server import start_storage_server, stop_storage_server
 
@@ -44,7 +45,7 @@ def main() -> int:
         print(f"audiostream local stack: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=local.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("werkzeug", "botocore.credentials", "botocore.configprovider"):
+    for noisy in ("werkzeug", "botocore.credentials", "botocore.configprovider", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     # SIGTERM (what a supervisor or a test sends) ends the stack like Ctrl+C, through the cleanup below.
@@ -73,7 +74,8 @@ def main() -> int:
     )
     handlers = {name: load_handler(name) for name in ("start", "status", "cancel")}
     origin = LocalOrigin(local, settings, handlers, client_sessions)
-    url = f"http://{local.host}:{origin.server_address[1]}/"
+    server = OriginServer(origin, local)
+    url = f"http://{local.host}:{server.address[1]}/"
     print(f"audiostream local stack ready at {url}", flush=True)
     print(
         f"  storage: {storage} (table {settings.storage.sessions_table}, bucket {settings.storage.media_bucket})\n"
@@ -85,11 +87,11 @@ def main() -> int:
         flush=True,
     )
     try:
-        origin.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        origin.server_close()
+        origin.close()
         if moto is not None:
             stop_storage_server(moto)
     return 0

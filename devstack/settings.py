@@ -33,7 +33,7 @@ class DevStackSettings(BaseSettings):
     # Seconds a client has to send a whole request (head and body, however slowly it trickles in),
     # to take each answer, and to send its next request on a kept-alive connection.
     local_socket_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
-    # Connections served at once; more wait, in the order they came, in the listen queue.
+    # Connections served at once; more wait, accepted but unread, in the order they came.
     local_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 64
     web_dir: Path = REPO / "web" / "dist"
     log_level: str = "INFO"

@@ -1,8 +1,8 @@
 """The local origin's defences against a client that costs more than it should: socket deadlines,
 bounded connections, body sizes per route, throttles on every API route, sessions per client.
 
-Each test builds a LocalOrigin of its own in this process, with its own settings (small timeouts),
-and talks to it over loopback sockets. Nothing here asserts on wall time: a bound (a socket timeout,
+Each test serves a LocalOrigin of its own with uvicorn in this process, with its own settings (small
+timeouts), and talks to it over loopback sockets. Nothing here asserts on wall time: a bound (a socket timeout,
 a deadline) is only there so that a broken server fails the test instead of hanging it, and is many
 times what a working one needs.
 """
@@ -25,7 +25,8 @@ import requests
 from audiostream.api.invoker import install_invoker
 from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalInvoker
-from devstack.server import LocalOrigin
+from devstack.origin import LocalOrigin
+from devstack.server import OriginServer
 from devstack.settings import DevStackSettings
 
 from support.concurrency import at_once
@@ -69,8 +70,8 @@ def web_dir(tmp_path) -> Path:
 
 
 @contextmanager
-def serving(settings, handlers: dict, web_dir: Path, **changes) -> Iterator[LocalOrigin]:
-    """A LocalOrigin on a free loopback port, serving in a thread of its own until the block ends."""
+def serving(settings, handlers: dict, web_dir: Path, **changes) -> Iterator[OriginServer]:
+    """A LocalOrigin on a free loopback port, served by uvicorn in a thread of its own until the block ends."""
     limits = dict(
         local_rate_limit_per_minute=0,
         local_status_rate_limit_per_minute=0,
@@ -80,26 +81,27 @@ def serving(settings, handlers: dict, web_dir: Path, **changes) -> Iterator[Loca
     )
     local = DevStackSettings(host="127.0.0.1", port=0, web_dir=web_dir, **(limits | changes))
     origin = LocalOrigin(local, settings, handlers)
-    thread = threading.Thread(target=origin.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    server = OriginServer(origin, local)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield origin
+        yield server
     finally:
-        origin.shutdown()
-        origin.server_close()
+        server.stop()
         thread.join(PATIENCE)
+        origin.close()
 
 
-def address(origin: LocalOrigin) -> tuple[str, int]:
-    return origin.server_address[0], origin.server_address[1]
+def address(origin: OriginServer) -> tuple[str, int]:
+    return origin.address
 
 
-def url(origin: LocalOrigin, path: str) -> str:
+def url(origin: OriginServer, path: str) -> str:
     host, port = address(origin)
     return f"http://{host}:{port}{path}"
 
 
-def connect(origin: LocalOrigin, client: str = "127.0.0.1") -> socket.socket:
+def connect(origin: OriginServer, client: str = "127.0.0.1") -> socket.socket:
     return socket.create_connection(address(origin), timeout=PATIENCE, source_address=(client, 0))
 
 
@@ -122,7 +124,7 @@ def answer_on(connection: socket.socket) -> tuple[http.client.HTTPResponse, byte
     return response, response.read()
 
 
-def get(origin: LocalOrigin, path: str, client: str = "127.0.0.1") -> tuple[int, dict, dict]:
+def get(origin: OriginServer, path: str, client: str = "127.0.0.1") -> tuple[int, dict, dict]:
     host, port = address(origin)
     connection = http.client.HTTPConnection(host, port, timeout=PATIENCE, source_address=(client, 0))
     try:
@@ -202,6 +204,18 @@ def test_a_busy_kept_alive_connection_is_closed_once_older_than_the_timeout(sett
         finally:
             connection.close()
     assert engines.count >= 2  # the same connection served several requests before it was closed
+
+
+def test_answers_leave_without_waiting_for_nagles_algorithm(settings, web_dir):
+    # An answer leaves in two writes (head, then body): with Nagle's algorithm the body would wait for
+    # the client's delayed acknowledgement of the head, up to 40 ms a request on a kept-alive connection.
+    with serving(settings, {"status": Calls()}, web_dir) as origin:
+        with connect(origin) as client:
+            client.sendall(b"GET /audiostream/engines/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert answer_on(client)[0].status == 200
+            (connection,) = origin.server.server_state.connections
+            served = connection.transport.get_extra_info("socket")
+            assert served.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
 # ------------------------------------------------------------------ connections
@@ -408,14 +422,14 @@ def test_a_client_may_have_only_so_many_sessions_generating_at_once(settings, we
         assert refused.headers["Content-Type"] == "application/json" and int(refused.headers["Retry-After"]) >= 1
         assert refused.json()["limit"] == 2 and "2 sessions" in refused.json()["message"]
         assert start().status_code == 429
-        assert origin.client_sessions.held("127.0.0.1") == 2
+        assert origin.origin.client_sessions.held("127.0.0.1") == 2
         assert start(client="127.0.0.2").status_code == 202  # another client has places of its own
 
         generate_held.set()  # the sessions end: their places are free again
-        wait_until(lambda: origin.client_sessions.held("127.0.0.1") == 0)
+        wait_until(lambda: origin.origin.client_sessions.held("127.0.0.1") == 0)
         # A start the function refuses holds no place.
         bad = requests.post(url(origin, "/audiostream/start/"), data=b"not json", timeout=PATIENCE)
-        assert bad.status_code == 400 and origin.client_sessions.held("127.0.0.1") == 0
+        assert bad.status_code == 400 and origin.origin.client_sessions.held("127.0.0.1") == 0
         assert start().status_code == 202
 
 

@@ -209,7 +209,16 @@ def test_control_characters_and_emoji_in_a_prompt_are_spoken(local_stack):
 
 @pytest.mark.parametrize(
     "task_id",
-    ["a" * 1000, "' OR '1'='1", "{{7*7}}", "${jndi:ldap://x}", "%00", "..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f"],
+    [
+        "a" * 1000,
+        "' OR '1'='1",
+        "{{7*7}}",
+        "${jndi:ldap://x}",
+        "%00",
+        "a%0Ab",
+        "..%2F..%2F..%2Fetc%2Fpasswd",
+        "%2e%2e%2f",
+    ],
 )
 def test_hostile_task_ids_are_404_json(local_stack, task_id):
     # http.client sends the path as written; requests would normalize some of these away.
