@@ -34,7 +34,8 @@ from collections import deque
 from typing import Any
 
 import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from starlette.types import Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
 # The scope's extension that names the request's Connection, for the origin.
 CONNECTION = "devstack.connection"
@@ -86,7 +87,7 @@ class Connection(H11Protocol):
         self._closing: _HalfClosingTransport | None = None
         app = self.app
 
-        async def app_with_connection(scope, receive, send) -> None:
+        async def app_with_connection(scope: Scope, receive: Receive, send: Send) -> None:
             scope["extensions"] = {**scope.get("extensions", {}), CONNECTION: self}
             await app(scope, receive, send)
 
@@ -114,7 +115,8 @@ class Connection(H11Protocol):
 
     def _request_late(self) -> None:
         # While a request is being answered, the origin answers a late body itself (408).
-        if self.cycle is None or self.cycle.response_complete:
+        cycle: RequestResponseCycle | None = self.cycle
+        if cycle is None or cycle.response_complete:
             self.transport.close()
 
     def on_response_complete(self) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from .client_sessions import Hold
 from .lambda_runtime import LocalLambdaContext
 
-Handler = Callable[[dict, Any], dict]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,14 @@ def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 
 def build_event(
     route: Route,
-    parameters: dict,
+    parameters: dict[str, Any],
     method: str,
     path: str,
     query: str,
     headers: dict[str, str],
     body: bytes,
     source_ip: str,
-) -> dict:
+) -> dict[str, Any]:
     try:
         text, encoded = body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -121,7 +121,7 @@ def build_event(
     return event
 
 
-def call_handler(handler: Handler, event: dict) -> GatewayResponse:
+def call_handler(handler: Handler, event: dict[str, Any]) -> GatewayResponse:
     """Call the handler on this thread (a FunctionWorkers thread: Mangum runs on its event loop)."""
     answer = handler(event, LocalLambdaContext(function_name="audiostream-http"))
     body = answer.get("body") or ""
@@ -144,7 +144,7 @@ class FunctionWorkers:
         with self._lock:
             self._loops.append(loop)
 
-    async def call(self, handler: Handler, event: dict, hold: Hold | None = None) -> GatewayResponse:
+    async def call(self, handler: Handler, event: dict[str, Any], hold: Hold | None = None) -> GatewayResponse:
         """The handler's answer; a start's ``hold`` is the invocation's to take over while it runs."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, _call, handler, event, hold)
 
@@ -157,7 +157,7 @@ class FunctionWorkers:
             self._loops.clear()
 
 
-def _call(handler: Handler, event: dict, hold: Hold | None) -> GatewayResponse:
+def _call(handler: Handler, event: dict[str, Any], hold: Hold | None) -> GatewayResponse:
     # The hold's context variable is set on this thread, where the start function invokes generate.
     with hold.while_starting() if hold is not None else nullcontext():
         return call_handler(handler, event)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 from starlette.concurrency import run_in_threadpool
@@ -110,8 +111,8 @@ class LocalOrigin:
             try:
                 body = await _read_body(request, length)
             except (TimeoutError, ClientDisconnect):  # to a client gone already, the answer is not sent
-                message = {"message": "Request Timeout: the body did not arrive in time"}
-                return JSONResponse(message, 408, headers={"Connection": "close"})
+                late = {"message": "Request Timeout: the body did not arrive in time"}
+                return JSONResponse(late, 408, headers={"Connection": "close"})
             if refused := _throttled(self.start_limiter, client):
                 return refused
             hold = self.client_sessions.hold(client)
@@ -144,7 +145,7 @@ class LocalOrigin:
             headers["Content-Disposition"] = stored["ContentDisposition"]
         return Response(body, 200, headers)
 
-    def _get_object(self, key: str) -> tuple[dict, bytes]:
+    def _get_object(self, key: str) -> tuple[dict[str, Any], bytes]:
         stored = aws.s3().get_object(Bucket=self.settings.storage.media_bucket, Key=key)
         return stored, stored["Body"].read()
 
@@ -198,7 +199,7 @@ class EdgeRules:
 class Page(StaticFiles):
     """The demo page's folder, never cached without asking (``no-cache``); refusals in JSON."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config_checked = True  # a missing folder serves 404s, as an empty one does
 
@@ -224,8 +225,9 @@ def _capitalized(name: bytes) -> bytes:
 
 def _raw_path(scope: Scope) -> str:
     """The path as the client sent it, percent escapes and all (what API Gateway matches routes on)."""
-    raw = scope.get("raw_path")
-    return raw.decode("latin-1") if raw is not None else scope["path"]
+    raw: bytes | None = scope.get("raw_path")
+    path: str = raw.decode("latin-1") if raw is not None else scope["path"]
+    return path
 
 
 async def _read_body(request: Request, length: int) -> bytes:

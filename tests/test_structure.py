@@ -14,7 +14,7 @@ from support.paths import REPO
 
 PACKAGE = REPO / "layers" / "core" / "audiostream"
 FUNCTIONS = sorted((REPO / "functions").glob("*/app.py"))
-LOCAL_ONLY = {"moto", "devstack", "werkzeug", "pytest", "support"}
+LOCAL_ONLY = {"moto", "devstack", "werkzeug", "pytest", "support", "uvicorn", "h11"}
 
 
 def module_name(path: Path) -> str:
