@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from botocore.exceptions import ClientError
 
 from audiostream import aws
 from audiostream.config import Settings
 
 
+def _missing(look: Callable[[], object], absent: set[str]) -> bool:
+    """Whether what ``look`` asks for is absent (it fails with one of the ``absent`` error codes)."""
+    try:
+        look()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in absent:
+            return True
+        raise
+    return False
+
+
 def ensure_table(settings: Settings) -> None:
     ddb = aws.dynamodb()
-    try:
-        ddb.describe_table(TableName=settings.storage.sessions_table)
+    if not _missing(
+        lambda: ddb.describe_table(TableName=settings.storage.sessions_table), {"ResourceNotFoundException"}
+    ):
         return
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
     created = ddb.create_table(
         TableName=settings.storage.sessions_table,
         AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
@@ -32,12 +43,8 @@ def ensure_table(settings: Settings) -> None:
 
 def ensure_bucket(settings: Settings) -> None:
     s3 = aws.s3()
-    try:
-        s3.head_bucket(Bucket=settings.storage.media_bucket)
+    if not _missing(lambda: s3.head_bucket(Bucket=settings.storage.media_bucket), {"404", "NoSuchBucket", "NotFound"}):
         return
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
-            raise
     region = s3.meta.region_name
     if region and region != "us-east-1":
         s3.create_bucket(Bucket=settings.storage.media_bucket, CreateBucketConfiguration={"LocationConstraint": region})
