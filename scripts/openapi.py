@@ -8,7 +8,6 @@ source, the routes and their pydantic models (audiostream.api.models).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import yaml
 from fastapi.openapi.utils import get_openapi
+
+from devstack.functions import load_function
 
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI = REPO / "openapi.yaml"
@@ -33,14 +34,6 @@ INFO = {
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 
 
-def _app_of(function: str):
-    path = REPO / "functions" / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"audiostream_openapi_{function}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
-
-
 def document() -> dict:
     """The merged OpenAPI document of the HTTP functions."""
     # The apps check their settings when imported; the names only need to be well formed here.
@@ -50,7 +43,7 @@ def document() -> dict:
     paths: dict = {}
     schemas: dict = {}
     for function in HTTP_FUNCTIONS:
-        app = _app_of(function)
+        app = load_function(function).app
         spec = get_openapi(title=INFO["title"], version=INFO["version"], routes=app.routes)
         paths.update(spec["paths"])
         schemas.update(spec.get("components", {}).get("schemas", {}))

@@ -16,10 +16,10 @@ from audiostream.api.start import start_session
 from audiostream.api.start_request import StartRequest
 from audiostream.config import get_settings
 from audiostream.generation.invocation import generate
-from audiostream.speech.engines import TtsEngine, get_engine
 from audiostream.store.sessions import State
 from devstack.functions import load_handler
 
+from support.engines import EspeakBacked
 from support.events import cancel_event
 from support.fake_openai import FakeOpenAi
 from support.paths import EVENTS, read_text
@@ -28,21 +28,14 @@ from support.sessions import RecordingInvoker, started, stored
 LONG_TEXT = read_text("three_paragraphs.txt") * 4
 
 
-class SlowEngine(TtsEngine):
+class SlowEngine(EspeakBacked):
     """espeak-ng that waits ``delay`` seconds before each chunk, as a remote engine may; with
     ``hang_on``, the chunk holding those words waits ``hang`` seconds (an engine that hangs)."""
 
     def __init__(self, settings, delay: float, hang_on: str | None = None, hang: float = 60.0):
-        self.inner = get_engine("espeak", settings)
-        self.name, self.sample_rate = "slow", self.inner.sample_rate
+        super().__init__(settings, "slow")
         self.delay, self.hang_on, self.hang = delay, hang_on, hang
         self.chunks_begun = 0
-
-    def languages(self):
-        return self.inner.languages()
-
-    def voices(self):
-        return self.inner.voices()
 
     def synthesize(self, text, lang, voice):
         self.chunks_begun += 1

@@ -13,30 +13,24 @@ import pytest
 from audiostream import aws
 from audiostream.config import get_settings
 from audiostream.generation.invocation import generate
-from audiostream.speech.engines import TtsEngine, get_engine
 from audiostream.store.sessions import State
 from devstack.functions import load_handler
 from devstack.lambda_runtime import LocalLambdaContext
 
 from support.audio import espeak_alone_duration
+from support.engines import EspeakBacked
 from support.faults import fail_requests, lose_answers
 from support.paths import REPO, read_text
 from support.sessions import playlist_of, published_audio, started
 
 
-class SlowEngine(TtsEngine):
+class SlowEngine(EspeakBacked):
     """espeak-ng that takes ``delay`` seconds more for every chunk, as a remote engine may."""
 
     def __init__(self, settings, delay: float):
-        self.inner = get_engine("espeak", settings)
-        self.name, self.sample_rate, self.delay = "slow", self.inner.sample_rate, delay
+        super().__init__(settings, "slow")
+        self.delay = delay
         self.spoken: list[str] = []
-
-    def languages(self):
-        return self.inner.languages()
-
-    def voices(self):
-        return self.inner.voices()
 
     def synthesize(self, text, lang, voice):
         time.sleep(self.delay)

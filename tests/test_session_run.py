@@ -12,10 +12,10 @@ import pytest
 
 from audiostream.config import get_settings
 from audiostream.generation.session_run import SessionRun
-from audiostream.speech.engines import get_engine
-from audiostream.speech.engines.base import TtsEngine, TtsError
+from audiostream.speech.engines.base import TtsError
 from audiostream.store.sessions import State
 
+from support.engines import EspeakBacked
 from support.faults import fail_requests
 from support.paths import read_text
 from support.sessions import playlist_of, started
@@ -23,21 +23,14 @@ from support.sessions import playlist_of, started
 S3_DOWN = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
 
 
-class SteppedEngine(TtsEngine):
+class SteppedEngine(EspeakBacked):
     """espeak-ng, with ``before_chunk(number)`` and ``after_chunk(number)`` called around each chunk
     it speaks (from 1)."""
 
     def __init__(self, settings, before_chunk=lambda number: None, after_chunk=lambda number: None):
-        self.inner = get_engine("espeak", settings)
-        self.name, self.sample_rate = "stepped", self.inner.sample_rate
+        super().__init__(settings, "stepped")
         self.before_chunk, self.after_chunk = before_chunk, after_chunk
         self.chunks = 0
-
-    def languages(self):
-        return self.inner.languages()
-
-    def voices(self):
-        return self.inner.voices()
 
     def synthesize(self, text, lang, voice):
         self.chunks += 1

@@ -9,21 +9,28 @@ from collections.abc import Callable
 from audiostream.speech.engines import TtsEngine, TtsError, get_engine
 
 
-class RecordingEngine(TtsEngine):
-    def __init__(self, settings, name: str = "recording", before_first: Callable[[], None] | None = None):
+class EspeakBacked(TtsEngine):
+    """A test engine that speaks through espeak-ng (``self.inner``), with its languages and voices."""
+
+    def __init__(self, settings, name: str):
         self.inner = get_engine("espeak", settings)
         self.name, self.sample_rate = name, self.inner.sample_rate
-        self.before_first = before_first
-        self.texts: list[str] = []
-        self.samples = 0
-        self.thread_cpu_at_first_request: float | None = None
-        self.stop_after: int | None = None  # refuse any request after this many, ending the session
 
     def languages(self):
         return self.inner.languages()
 
     def voices(self):
         return self.inner.voices()
+
+
+class RecordingEngine(EspeakBacked):
+    def __init__(self, settings, name: str = "recording", before_first: Callable[[], None] | None = None):
+        super().__init__(settings, name)
+        self.before_first = before_first
+        self.texts: list[str] = []
+        self.samples = 0
+        self.thread_cpu_at_first_request: float | None = None
+        self.stop_after: int | None = None  # refuse any request after this many, ending the session
 
     @property
     def seconds_returned(self) -> float:

@@ -61,20 +61,21 @@ class UnknownTask(PublicError):
 
 
 def error_response(
-    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    details: dict[str, object] | None = None,
 ) -> JSONResponse:
     body: dict[str, object] = {"error": message}
     if field:
         body["field"] = field
-    return JSONResponse(body, status_code=status, headers=headers)
+    body.update(details or {})
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def public_error_response(error: PublicError) -> JSONResponse:
-    body: dict[str, object] = {"error": error.message}
-    if error.field:
-        body["field"] = error.field
-    body.update(error.details)
-    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+    return error_response(error.status, error.message, error.field, error.headers, error.details)
 
 
 def install_json_errors(app: FastAPI) -> None:
